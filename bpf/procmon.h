@@ -1,0 +1,46 @@
+/* procmon.h - structs shared by procmon.bpf.c and daemon/collect_cpu.c. */
+#ifndef OSD_PROCMON_H
+#define OSD_PROCMON_H
+#ifndef __VMLINUX_H__
+#include <linux/types.h> /* user space; BPF code gets __u32 from vmlinux.h */
+#endif
+
+#define OSD_WATCHED_MAX 65536
+#define OSD_CPU_MAX 65536
+
+/* watched_val.flags */
+#define OSD_W_CHILDREN (1u << 0) /* fork of a member adds the child */
+#define OSD_W_THREADS (1u << 1)  /* account CPU per thread, not per process */
+#define OSD_W_DEAD (1u << 2)     /* every thread has exited; user space reaps it */
+
+/* Value of the `watched` map, keyed by tgid. */
+struct watched_val {
+    __u32 target_id;
+    __u32 flags;
+};
+
+/* Key of the `cpu` map: tid is 0 unless the target accounts per thread. */
+struct cpu_key {
+    __u32 tgid;
+    __u32 tid;
+};
+
+/* Cumulative counters since the key appeared; user space takes deltas. */
+struct cpu_val {
+    __u64 oncpu_ns;
+    __u64 nvcsw; /* switched out while sleeping/blocking */
+    __u64 nivcsw; /* preempted while runnable */
+    __u32 target_id;
+    __u32 pad;
+};
+
+/* Indices of the `counters` array: events the daemon must report, never hide. */
+enum osd_counter {
+    OSD_CNT_WATCHED_FULL = 0, /* fork could not add a child: watched map full */
+    OSD_CNT_CPU_FULL = 1,     /* cpu map full: a task's time was not recorded */
+    OSD_CNT_FORKS = 2,        /* children added by the fork tracepoint */
+    OSD_CNT_EXITS = 3,        /* member processes that died */
+    OSD_CNT_MAX = 4,
+};
+
+#endif

@@ -1,0 +1,326 @@
+/* collect.c - one sampling step of a target: CPU from the procmon sweep (or /proc when
+ * BPF is unavailable), memory from /proc/PID/statm of every live member, root exit. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collect_procmon.h"
+#include "daemon.h"
+#include "log.h"
+#include "procfs.h"
+#include "targets.h"
+
+/* A sweep older than this is re-read; targets ticking together share one read. */
+#define SWEEP_MAX_AGE_NS (20 * 1000 * 1000LL)
+
+struct tick {
+    int64_t mono_ns;
+    uint64_t total_ns, total_nvcsw, total_nivcsw;
+    uint64_t rss, vm;
+    size_t members; /* live processes */
+    size_t entries; /* membership entries left, dead ones not yet reaped included */
+    bool root_alive;
+};
+
+static void add_mem(struct target *t, pid_t pid, struct tick *k)
+{
+    uint64_t rss, vm;
+
+    if (t->opts.mem && procfs_statm(pid, &rss, &vm) == 0) {
+        k->rss += rss;
+        k->vm += vm;
+    }
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+    const struct thread_stat *x = a, *y = b;
+
+    return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static struct thread_stat *thread_prev(struct target *t, uint32_t tid)
+{
+    struct thread_stat key = { .tid = tid };
+
+    return t->threads ? bsearch(&key, t->threads, t->nthreads, sizeof(key), cmp_thread) : NULL;
+}
+
+static bool thread_exists(uint32_t tgid, uint32_t tid)
+{
+    char path[64];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "/proc/%u/task/%u", tgid, tid);
+    return stat(path, &st) == 0;
+}
+
+/* Per-thread view: deltas against the previous tick; threads gone from /proc for two
+ * ticks are banked and their slots deleted so the map does not fill with dead tids. */
+static void update_threads(struct target *t, const struct procmon_sweep *sw, size_t first, size_t n,
+                           const uint32_t *reaped, size_t nreaped, double dt_ns, bool *banked)
+{
+    struct thread_stat *cur = calloc(n ? n : 1, sizeof(*cur));
+    size_t m = 0, r = 0;
+
+    if (!cur)
+        return;
+    for (size_t i = first; i < first + n; i++) {
+        const struct procmon_cpu *c = &sw->cpu[i];
+        struct thread_stat *p;
+
+        while (r < nreaped && reaped[r] < c->k.tgid)
+            r++;
+        if (!c->k.tid || (r < nreaped && reaped[r] == c->k.tgid))
+            continue;
+        p = thread_prev(t, c->k.tid);
+        if (!thread_exists(c->k.tgid, c->k.tid)) {
+            if (p && p->gone_once) {
+                t->banked_ns += c->v.oncpu_ns;
+                t->banked_nvcsw += c->v.nvcsw;
+                t->banked_nivcsw += c->v.nivcsw;
+                procmon_forget_cpu(t->d->pm, &c->k);
+                banked[i - first] = true;
+                continue;
+            }
+        }
+        cur[m].tid = c->k.tid;
+        cur[m].tgid = c->k.tgid;
+        cur[m].oncpu_ns = c->v.oncpu_ns;
+        cur[m].nvcsw = c->v.nvcsw;
+        cur[m].nivcsw = c->v.nivcsw;
+        cur[m].gone_once = !thread_exists(c->k.tgid, c->k.tid);
+        if (p && dt_ns > 0) {
+            cur[m].cpu_pct = 100.0 * (double)(c->v.oncpu_ns - p->oncpu_ns) / dt_ns;
+            cur[m].d_nvcsw = c->v.nvcsw - p->nvcsw;
+            cur[m].d_nivcsw = c->v.nivcsw - p->nivcsw;
+        }
+        m++;
+    }
+    qsort(cur, m, sizeof(*cur), cmp_thread);
+    free(t->threads);
+    t->threads = cur;
+    t->nthreads = m;
+    t->threads_time = now_epoch();
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+static int sample_bpf(struct target *t, struct tick *k)
+{
+    struct procmon *pm = t->d->pm;
+    const struct procmon_sweep *sw;
+    size_t first, n, n_members, nreaped = 0;
+    uint32_t *reaped = NULL;
+    bool *banked;
+    int err;
+
+    sw = procmon_sweep(pm, SWEEP_MAX_AGE_NS, &err);
+    if (!sw)
+        return err;
+    k->mono_ns = sw->mono_ns;
+    procmon_target_members(sw, t->id, &first, &n);
+    n_members = n;
+    reaped = calloc(n ? n : 1, sizeof(*reaped));
+    if (!reaped)
+        return -ENOMEM;
+    for (size_t i = first; i < first + n; i++) {
+        const struct procmon_member *m = &sw->members[i];
+        struct watched_val w = m->w;
+
+        if (w.flags & OSD_W_REAP) {
+            /* Dead since the previous tick: its final switch-out has been counted. */
+            reaped[nreaped++] = m->tgid;
+            continue;
+        }
+        if (w.flags & OSD_W_DEAD) {
+            w.flags |= OSD_W_REAP;
+            procmon_set_flags(pm, (pid_t)m->tgid, &w);
+            continue;
+        }
+        if ((pid_t)m->tgid == t->pid)
+            k->root_alive = true;
+        k->members++;
+        add_mem(t, (pid_t)m->tgid, k);
+    }
+    /* members are sorted by tgid, so reaped is too */
+    procmon_target_cpu(sw, t->id, &first, &n);
+    banked = calloc(n ? n : 1, sizeof(*banked));
+    if (!banked) {
+        free(reaped);
+        return -ENOMEM;
+    }
+    if (t->opts.threads)
+        update_threads(t, sw, first, n, reaped, nreaped,
+                       t->have_prev ? (double)(sw->mono_ns - t->prev_mono_ns) : 0, banked);
+    for (size_t i = first; i < first + n; i++) {
+        const struct procmon_cpu *c = &sw->cpu[i];
+
+        if (banked[i - first])
+            continue;
+        if (bsearch(&c->k.tgid, reaped, nreaped, sizeof(*reaped), cmp_u32)) {
+            t->banked_ns += c->v.oncpu_ns;
+            t->banked_nvcsw += c->v.nvcsw;
+            t->banked_nivcsw += c->v.nivcsw;
+            if (c->k.tid)
+                procmon_forget_cpu(pm, &c->k);
+            continue;
+        }
+        k->total_ns += c->v.oncpu_ns;
+        k->total_nvcsw += c->v.nvcsw;
+        k->total_nivcsw += c->v.nivcsw;
+    }
+    for (size_t i = 0; i < nreaped; i++)
+        procmon_forget(pm, (pid_t)reaped[i]);
+    k->entries = n_members - nreaped;
+    if (nreaped)
+        procmon_invalidate(pm);
+    free(banked);
+    free(reaped);
+    return 0;
+}
+
+struct walk {
+    struct target *t;
+    struct tick *k;
+    int depth;
+};
+
+static struct proc_seen *seen_find(struct target *t, pid_t pid, uint64_t start)
+{
+    for (size_t i = 0; i < t->nseen; i++)
+        if (t->seen[i].pid == pid && t->seen[i].start_ticks == start)
+            return &t->seen[i];
+    return NULL;
+}
+
+static int walk_proc(pid_t pid, void *arg)
+{
+    struct walk *w = arg, sub = *w;
+    struct target *t = w->t;
+    struct proc_stat st;
+    struct proc_seen *s;
+
+    if (procfs_stat(pid, &st) || st.state == 'Z')
+        return 0;
+    s = seen_find(t, pid, st.start_ticks);
+    if (!s) {
+        if (t->nseen == t->seen_cap) {
+            size_t cap = t->seen_cap ? t->seen_cap * 2 : 16;
+            struct proc_seen *ns = realloc(t->seen, cap * sizeof(*ns));
+            if (!ns)
+                return 0;
+            t->seen = ns;
+            t->seen_cap = cap;
+        }
+        s = &t->seen[t->nseen++];
+        s->pid = pid;
+        s->start_ticks = st.start_ticks;
+    }
+    s->ticks = st.utime_ticks + st.stime_ticks;
+    s->seen = true;
+    if (pid == t->pid)
+        w->k->root_alive = true;
+    w->k->members++;
+    add_mem(t, pid, w->k);
+    if (t->opts.children && w->depth < 64) {
+        sub.depth++;
+        procfs_children(pid, walk_proc, &sub);
+    }
+    return 0;
+}
+
+/* Fallback without BPF: utime+stime of every live process of the tree; a process that
+ * disappeared keeps its last reading in the bank (its final ticks are lost). */
+static int sample_procfs(struct target *t, struct tick *k)
+{
+    struct walk w = { .t = t, .k = k };
+    double ns_per_tick = 1e9 / (double)procfs_clk_tck();
+    size_t j = 0;
+
+    k->mono_ns = mono_ns();
+    for (size_t i = 0; i < t->nseen; i++)
+        t->seen[i].seen = false;
+    if (t->state == TARGET_RUNNING)
+        walk_proc(t->pid, &w);
+    else if (t->opts.children) /* orphans are re-parented: only the root's tree is known */
+        for (size_t i = 0; i < t->nseen; i++)
+            walk_proc(t->seen[i].pid, &w);
+    for (size_t i = 0; i < t->nseen; i++) {
+        if (!t->seen[i].seen) {
+            t->banked_ns += (uint64_t)((double)t->seen[i].ticks * ns_per_tick);
+            continue;
+        }
+        k->total_ns += (uint64_t)((double)t->seen[i].ticks * ns_per_tick);
+        t->seen[j++] = t->seen[i];
+    }
+    t->nseen = j;
+    k->entries = k->members;
+    return 0;
+}
+
+static void mark_exited(struct target *t)
+{
+    t->state = TARGET_EXITED;
+    t->exited_at = now_epoch();
+    log_info("target %d (%s) exited", (int)t->pid, t->comm);
+    daemon_notify_status(t->d);
+}
+
+void target_sample(struct target *t)
+{
+    struct tick k = { 0 };
+    double row[CPU_NCOLS + MEM_NCOLS]; /* big enough for either family */
+    int64_t now_ms;
+    int err;
+
+    err = t->d->pm ? sample_bpf(t, &k) : sample_procfs(t, &k);
+    if (err) {
+        log_warn("target %d: sampling failed: %s", (int)t->pid, strerror(-err));
+        return;
+    }
+    k.total_ns += t->banked_ns;
+    k.total_nvcsw += t->banked_nvcsw;
+    k.total_nivcsw += t->banked_nivcsw;
+    t->nmembers = k.members;
+    now_ms = (int64_t)(now_epoch() * 1000.0);
+    if (t->have_prev && k.mono_ns > t->prev_mono_ns) {
+        double dt = (double)(k.mono_ns - t->prev_mono_ns);
+
+        t->have_last = true;
+        t->last_time = (double)now_ms / 1000.0;
+        if (t->opts.cpu) {
+            /* Counters only grow; a torn read must not make a negative interval. */
+            uint64_t dns = k.total_ns > t->prev_ns ? k.total_ns - t->prev_ns : 0;
+            row[CPU_COL_PCT] = 100.0 * (double)dns / dt;
+            row[CPU_COL_NVCSW] = (double)(k.total_nvcsw > t->prev_nvcsw ? k.total_nvcsw - t->prev_nvcsw : 0);
+            row[CPU_COL_NIVCSW] = (double)(k.total_nivcsw > t->prev_nivcsw ? k.total_nivcsw - t->prev_nivcsw : 0);
+            series_append(&t->cpu, now_ms, row);
+            t->last_cpu_pct = row[CPU_COL_PCT];
+        }
+        if (t->opts.mem && k.members) {
+            row[MEM_COL_RSS] = (double)k.rss;
+            row[MEM_COL_VM] = (double)k.vm;
+            series_append(&t->mem, now_ms, row);
+            t->last_rss = k.rss;
+            t->last_vm = k.vm;
+        }
+    }
+    if (!t->have_prev || k.total_ns >= t->prev_ns) {
+        t->prev_ns = k.total_ns;
+        t->prev_nvcsw = k.total_nvcsw;
+        t->prev_nivcsw = k.total_nivcsw;
+    }
+    t->prev_mono_ns = k.mono_ns;
+    t->have_prev = true;
+    if (t->state == TARGET_RUNNING && !k.root_alive)
+        mark_exited(t);
+    if (t->state == TARGET_EXITED && !k.entries)
+        target_stop_collecting(t);
+}

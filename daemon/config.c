@@ -1,0 +1,157 @@
+/* config.c - see config.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+#include "osd_proto.h"
+
+void config_defaults(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->socket, sizeof(c->socket), "%s", OSD_DEFAULT_SOCKET);
+    snprintf(c->state_dir, sizeof(c->state_dir), "%s", "/var/lib/osdetd");
+    c->interval_ms = OSD_INTERVAL_DEFAULT_MS;
+    c->ring_capacity = OSD_RING_DEFAULT_CAP;
+    c->retention_s = 0;
+    c->max_targets = OSD_MAX_TARGETS_DEFAULT;
+    c->max_clients = 256;
+    c->log_level = LOG_INFO;
+}
+
+static int get_int(json_t *v, const char *key, long long lo, long long hi, long long *out, char *err, size_t errlen)
+{
+    if (!json_is_integer(v)) {
+        snprintf(err, errlen, "key '%s' must be an integer", key);
+        return -EINVAL;
+    }
+    *out = json_integer_value(v);
+    if (*out < lo || *out > hi) {
+        snprintf(err, errlen, "key '%s' must be between %lld and %lld, got %lld", key, lo, hi, *out);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int get_str(json_t *v, const char *key, char *dst, size_t dstlen, char *err, size_t errlen)
+{
+    if (!json_is_string(v) || !json_string_length(v)) {
+        snprintf(err, errlen, "key '%s' must be a non-empty string", key);
+        return -EINVAL;
+    }
+    if (json_string_length(v) >= dstlen) {
+        snprintf(err, errlen, "key '%s' is longer than %zu bytes", key, dstlen - 1);
+        return -EINVAL;
+    }
+    snprintf(dst, dstlen, "%s", json_string_value(v));
+    return 0;
+}
+
+int config_parse(struct config *c, const char *text, char *err, size_t errlen)
+{
+    struct config n = *c; /* applied only if every key is valid */
+    json_error_t jerr;
+    json_t *root, *v;
+    const char *key;
+    long long x;
+    int ret = 0;
+
+    root = json_loads(text, 0, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+        return -EINVAL;
+    }
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "the configuration must be a JSON object");
+        ret = -EINVAL;
+        goto out;
+    }
+    json_object_foreach(root, key, v) {
+        if (!strcmp(key, "socket")) {
+            ret = get_str(v, key, n.socket, sizeof(n.socket), err, errlen);
+        } else if (!strcmp(key, "state_dir")) {
+            ret = get_str(v, key, n.state_dir, sizeof(n.state_dir), err, errlen);
+        } else if (!strcmp(key, "interval_ms")) {
+            ret = get_int(v, key, OSD_INTERVAL_MIN_MS, OSD_INTERVAL_MAX_MS, &x, err, errlen);
+            n.interval_ms = (int)x;
+        } else if (!strcmp(key, "ring_capacity")) {
+            ret = get_int(v, key, 16, 10 * 1000 * 1000, &x, err, errlen);
+            n.ring_capacity = (size_t)x;
+        } else if (!strcmp(key, "retention_s")) {
+            ret = get_int(v, key, 0, 365LL * 86400, &x, err, errlen);
+            n.retention_s = (int)x;
+        } else if (!strcmp(key, "max_targets")) {
+            ret = get_int(v, key, 1, 100000, &x, err, errlen);
+            n.max_targets = (int)x;
+        } else if (!strcmp(key, "max_clients")) {
+            ret = get_int(v, key, 1, 100000, &x, err, errlen);
+            n.max_clients = (int)x;
+        } else if (!strcmp(key, "log_level")) {
+            int lvl = json_is_string(v) ? log_parse_level(json_string_value(v)) : -EINVAL;
+            if (lvl < 0) {
+                snprintf(err, errlen, "key 'log_level' must be one of err, warning, notice, info, debug");
+                ret = -EINVAL;
+            }
+            n.log_level = lvl;
+        } else {
+            snprintf(err, errlen, "unknown key '%s'", key);
+            ret = -EINVAL;
+        }
+        if (ret)
+            goto out;
+    }
+    *c = n;
+out:
+    json_decref(root);
+    return ret;
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+    char msg[256];
+    FILE *f = fopen(path, "re");
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    int ret;
+
+    if (!f) {
+        ret = -errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+        return ret;
+    }
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *nt;
+            if (cap > (1 << 20)) {
+                snprintf(err, errlen, "%s: larger than 1 MiB", path);
+                ret = -EFBIG;
+                goto out;
+            }
+            cap = cap ? cap * 2 : 8192;
+            nt = realloc(text, cap);
+            if (!nt) {
+                ret = -ENOMEM;
+                snprintf(err, errlen, "%s: out of memory", path);
+                goto out;
+            }
+            text = nt;
+        }
+        size_t n = fread(text + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    text[len] = '\0';
+    ret = config_parse(c, text, msg, sizeof(msg));
+    if (ret)
+        snprintf(err, errlen, "%s: %s", path, msg);
+out:
+    free(text);
+    fclose(f);
+    return ret;
+}

@@ -1,0 +1,372 @@
+/* rpc.c - see rpc.h. One client = one uv_pipe_t; replies are queued with uv_write and a
+ * client whose unread replies pile up is paused, then dropped, so it cannot hold memory
+ * or stall anyone else. */
+#include "rpc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "daemon.h"
+#include "linebuf.h"
+#include "log.h"
+#include "osd_proto.h"
+
+#define PAUSE_QUEUE_BYTES (8u << 20)   /* stop reading a client with this much unsent */
+#define RESUME_QUEUE_BYTES (1u << 20)
+#define DROP_QUEUE_BYTES (64u << 20)   /* then give up on it */
+
+struct client {
+    uv_pipe_t pipe; /* first: the handle pointer is the client pointer */
+    struct rpc_server *srv;
+    struct client *prev, *next;
+    struct linebuf lb;
+    int paused, closing;
+    int draining; /* a fatal error reply is being flushed; read nothing more */
+};
+
+struct rpc_server {
+    struct daemon *d;
+    uv_pipe_t listener;
+    char path[108];
+    int activated; /* socket came from systemd: not ours to unlink */
+    struct client *clients;
+    size_t nclients;
+};
+
+struct write_req {
+    uv_write_t req;
+    struct client *c;
+    char *data;
+};
+
+size_t rpc_server_clients(const struct rpc_server *s)
+{
+    return s ? s->nclients : 0;
+}
+
+const char *rpc_server_path(const struct rpc_server *s)
+{
+    return s->path;
+}
+
+static void on_client_closed(uv_handle_t *h)
+{
+    struct client *c = (struct client *)h;
+
+    linebuf_free(&c->lb);
+    free(c);
+}
+
+static void client_close(struct client *c)
+{
+    struct rpc_server *s = c->srv;
+
+    if (c->closing)
+        return;
+    c->closing = 1;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nclients--;
+    uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    buf->base = malloc(suggested);
+    buf->len = buf->base ? suggested : 0;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static void on_written(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+    struct client *c = w->c;
+
+    free(w->data);
+    free(w);
+    if (c->closing)
+        return;
+    if (status < 0) {
+        client_close(c);
+        return;
+    }
+    if (c->paused && !c->draining && uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < RESUME_QUEUE_BYTES) {
+        c->paused = 0;
+        uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+    }
+}
+
+static void client_send(struct client *c, json_t *msg)
+{
+    struct write_req *w;
+    size_t qsize;
+    char *text;
+    uv_buf_t b;
+
+    if (!msg)
+        return;
+    text = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+    json_decref(msg);
+    if (!text || c->closing) {
+        free(text);
+        return;
+    }
+    w = calloc(1, sizeof(*w));
+    if (!w) {
+        free(text);
+        client_close(c);
+        return;
+    }
+    size_t len = strlen(text);
+    char *line = realloc(text, len + 2);
+    if (!line) {
+        free(text);
+        free(w);
+        client_close(c);
+        return;
+    }
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    w->c = c;
+    w->data = line;
+    b = uv_buf_init(line, (unsigned)len + 1);
+    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written)) {
+        free(line);
+        free(w);
+        client_close(c);
+        return;
+    }
+    qsize = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+    if (qsize > DROP_QUEUE_BYTES) {
+        log_warn("dropping a client that does not read its replies (%zu bytes queued)", qsize);
+        client_close(c);
+    } else if (qsize > PAUSE_QUEUE_BYTES && !c->paused) {
+        c->paused = 1;
+        uv_read_stop((uv_stream_t *)&c->pipe);
+    }
+}
+
+static int on_line(char *line, size_t len, void *arg)
+{
+    struct client *c = arg;
+    struct daemon *d = c->srv->d;
+    struct rpc_request req;
+    struct rpc_error e = { 0 };
+    json_t *result;
+
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    if (!len)
+        return 0; /* blank lines are keep-alives */
+    if (jsonrpc_parse(line, len, &req, &e)) {
+        client_send(c, jsonrpc_error(req.id, &e));
+        jsonrpc_request_free(&req);
+        return 0;
+    }
+    result = rpc_dispatch(d, &req, &e);
+    if (req.id)
+        client_send(c, result ? jsonrpc_result(req.id, result) : jsonrpc_error(req.id, &e));
+    else
+        json_decref(result);
+    jsonrpc_request_free(&req);
+    return c->closing ? -EPIPE : 0;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    struct client *c = (struct client *)req->handle;
+
+    (void)status;
+    free(req);
+    client_close(c);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct client *c = (struct client *)stream;
+    int err;
+
+    if (nread < 0) {
+        /* EOF or error: a partial line is dropped with its client; replies already
+         * queued are still written by libuv before the close completes. */
+        free(buf->base);
+        client_close(c);
+        return;
+    }
+    err = linebuf_feed(&c->lb, buf->base, (size_t)nread, on_line, c);
+    free(buf->base);
+    if (err == -E2BIG) {
+        struct rpc_error e;
+        rpc_fail(&e, OSD_E_TOO_LARGE, NULL, "message larger than %d bytes; closing the connection", OSD_MAX_MSG);
+        client_send(c, jsonrpc_error(NULL, &e));
+        uv_read_stop(stream);
+        c->draining = 1;
+        /* Close after the error reply is flushed: uv_shutdown waits for queued writes. */
+        uv_shutdown_t *sd = calloc(1, sizeof(*sd));
+        if (!sd || uv_shutdown(sd, stream, on_shutdown)) {
+            free(sd);
+            client_close(c);
+        }
+        return;
+    }
+    if (err && err != -EPIPE)
+        client_close(c);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct rpc_server *s = listener->data;
+    struct client *c;
+
+    if (status < 0) {
+        log_warn("accept: %s", uv_strerror(status));
+        return;
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return;
+    c->srv = s;
+    linebuf_init(&c->lb, OSD_MAX_MSG);
+    uv_pipe_init(s->d->loop, &c->pipe, 0);
+    if (uv_accept(listener, (uv_stream_t *)&c->pipe)) {
+        uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+        return;
+    }
+    c->next = s->clients;
+    if (s->clients)
+        s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+    if (s->nclients > (size_t)s->d->cfg.max_clients) {
+        struct rpc_error e;
+        rpc_fail(&e, OSD_E_LIMIT, NULL, "too many clients (max_clients=%d)", s->d->cfg.max_clients);
+        client_send(c, jsonrpc_error(NULL, &e));
+        client_close(c);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static int mkdir_parent(const char *path)
+{
+    char dir[108];
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* A socket file left by a crashed daemon is removed; a live one means another daemon. */
+static int remove_stale(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct stat st;
+    int fd, live;
+
+    if (lstat(path, &st))
+        return 0;
+    if (!S_ISSOCK(st.st_mode))
+        return -EEXIST;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    close(fd);
+    if (live)
+        return -EADDRINUSE;
+    return unlink(path) ? -errno : 0;
+}
+
+int rpc_server_start(struct daemon *d, struct rpc_server **out)
+{
+    struct rpc_server *s = calloc(1, sizeof(*s));
+    int err, n;
+
+    if (!s)
+        return -ENOMEM;
+    s->d = d;
+    snprintf(s->path, sizeof(s->path), "%s", d->cfg.socket);
+    uv_pipe_init(d->loop, &s->listener, 0);
+    s->listener.data = s;
+    n = sd_listen_fds(1);
+    if (n > 1) {
+        log_err("socket activation passed %d sockets; expected one", n);
+        err = -EINVAL;
+        goto err_close;
+    }
+    if (n == 1) {
+        s->activated = 1;
+        err = uv_pipe_open(&s->listener, SD_LISTEN_FDS_START);
+        if (err)
+            goto err_close;
+        log_info("using the socket passed by systemd");
+    } else {
+        if ((err = mkdir_parent(s->path)) || (err = remove_stale(s->path))) {
+            log_err("socket %s: %s", s->path,
+                    err == -EADDRINUSE ? "another osdetd is listening there"
+                    : err == -EEXIST   ? "exists and is not a socket"
+                                       : strerror(-err));
+            goto err_close;
+        }
+        err = uv_pipe_bind(&s->listener, s->path);
+        if (err) {
+            log_err("bind %s: %s", s->path, uv_strerror(err));
+            goto err_close;
+        }
+        chmod(s->path, 0660);
+    }
+    err = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+    if (err) {
+        log_err("listen %s: %s", s->path, uv_strerror(err));
+        goto err_close;
+    }
+    *out = s;
+    return 0;
+err_close:
+    /* the handle must still be closed through the loop; s is freed in its callback */
+    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    return err;
+}
+
+void rpc_server_stop(struct rpc_server *s)
+{
+    if (!s)
+        return;
+    while (s->clients)
+        client_close(s->clients);
+    if (!s->activated)
+        unlink(s->path);
+    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+}

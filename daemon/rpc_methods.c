@@ -1,0 +1,328 @@
+/* rpc_methods.c - the JSON-RPC methods of proto/osd-rpc.md: watch, unwatch, list,
+ * status, series, threads. Each validates its params, then acts on the daemon. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collect_procmon.h"
+#include "daemon.h"
+#include "osd_proto.h"
+#include "rpc.h"
+#include "procfs.h"
+#include "targets.h"
+
+static json_t *target_json(const struct target *t)
+{
+    json_t *o, *last = json_null();
+
+    if (t->have_last) {
+        last = json_pack("{s:f}", "time", t->last_time);
+        if (last && t->opts.cpu)
+            json_object_set_new(last, "cpu_pct", json_real(t->last_cpu_pct));
+        if (last && t->opts.mem) {
+            json_object_set_new(last, "rss_bytes", json_integer((json_int_t)t->last_rss));
+            json_object_set_new(last, "vm_bytes", json_integer((json_int_t)t->last_vm));
+        }
+    }
+    o = json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:{s:b, s:b, s:b, s:b, s:i}, s:o}", "pid", (int)t->pid,
+                  "comm", t->comm, "state", t->state == TARGET_RUNNING ? "running" : "exited", "watched_at",
+                  t->watched_at, "exited_at", t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(),
+                  "members", (json_int_t)t->nmembers, "samples",
+                  (json_int_t)(t->opts.cpu ? t->cpu.len : t->mem.len), "options", "cpu", t->opts.cpu, "mem",
+                  t->opts.mem, "children", t->opts.children, "threads", t->opts.threads, "interval_ms",
+                  t->opts.interval_ms, "last", last);
+    return o;
+}
+
+static int get_pid(json_t *params, pid_t *pid, struct rpc_error *e)
+{
+    long long v;
+
+    if (param_int(params, "pid", true, 1, 0x7fffffff, &v, NULL, e))
+        return -1;
+    *pid = (pid_t)v;
+    return 0;
+}
+
+static struct target *get_target(struct daemon *d, json_t *params, struct rpc_error *e)
+{
+    struct target *t;
+    pid_t pid;
+
+    if (get_pid(params, &pid, e))
+        return NULL;
+    t = target_find(d, pid);
+    if (!t)
+        rpc_fail(e, OSD_E_NOT_WATCHED, "pid", "pid %d is not watched (see 'list')", (int)pid);
+    return t;
+}
+
+static json_t *m_watch(struct daemon *d, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "pid", "cpu", "mem", "children", "threads", "interval_ms", NULL };
+    struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms };
+    bool has_cpu = false, has_mem = false;
+    struct target *t;
+    long long iv;
+    pid_t pid, owner = 0;
+    int err;
+
+    if (params_only(p, allowed, e) || get_pid(p, &pid, e) || param_bool(p, "cpu", &o.cpu, &has_cpu, e) ||
+        param_bool(p, "mem", &o.mem, &has_mem, e) || param_bool(p, "children", &o.children, NULL, e) ||
+        param_bool(p, "threads", &o.threads, NULL, e))
+        return NULL;
+    iv = o.interval_ms;
+    if (param_int(p, "interval_ms", false, OSD_INTERVAL_MIN_MS, OSD_INTERVAL_MAX_MS, &iv, NULL, e))
+        return NULL;
+    o.interval_ms = (int)iv;
+    if (!has_cpu && !has_mem)
+        o.cpu = o.mem = true;
+    if (!o.cpu && !o.mem) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "cpu", "nothing to collect: enable 'cpu' or 'mem'");
+        return NULL;
+    }
+    if (o.threads && !o.cpu) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "threads", "'threads' needs 'cpu'");
+        return NULL;
+    }
+    err = target_watch(d, pid, &o, &t, &owner);
+    switch (err) {
+    case 0:
+        daemon_notify_status(d);
+        return json_pack("{s:o}", "target", target_json(t));
+    case -ESRCH:
+        rpc_fail(e, OSD_E_NO_SUCH_PROCESS, "pid", "no such process: %d", (int)pid);
+        return NULL;
+    case -EEXIST:
+        if (owner == pid || owner == 0)
+            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched", (int)pid);
+        else
+            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched as part of the tree of pid %d",
+                     (int)pid, (int)owner);
+        return NULL;
+    case -EMFILE:
+        rpc_fail(e, OSD_E_LIMIT, NULL, "too many targets (max_targets=%d)", d->cfg.max_targets);
+        return NULL;
+    case -ENOSPC:
+        rpc_fail(e, OSD_E_BPF, NULL, "BPF map 'watched' is full (%d processes)", OSD_WATCHED_MAX);
+        return NULL;
+    default:
+        rpc_fail(e, OSD_E_INTERNAL, NULL, "cannot watch pid %d: %s", (int)pid, strerror(-err));
+        return NULL;
+    }
+}
+
+static json_t *m_unwatch(struct daemon *d, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "pid", NULL };
+    struct target *t;
+    json_t *r;
+
+    if (params_only(p, allowed, e) || !(t = get_target(d, p, e)))
+        return NULL;
+    r = json_pack("{s:i, s:I}", "pid", (int)t->pid, "samples", (json_int_t)(t->opts.cpu ? t->cpu.len : t->mem.len));
+    target_unwatch(t);
+    daemon_notify_status(d);
+    return r;
+}
+
+static json_t *m_list(struct daemon *d, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { NULL };
+    json_t *arr;
+
+    if (params_only(p, allowed, e))
+        return NULL;
+    arr = json_array();
+    for (struct target *t = d->targets; t; t = t->next)
+        json_array_append_new(arr, target_json(t));
+    return json_pack("{s:o}", "targets", arr);
+}
+
+static long self_rss_bytes(void)
+{
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+
+    if (f) {
+        if (fscanf(f, "%*d %ld", &pages) != 1)
+            pages = 0;
+        fclose(f);
+    }
+    return pages * sysconf(_SC_PAGESIZE);
+}
+
+static json_t *m_status(struct daemon *d, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { NULL };
+    size_t series_bytes = 0, progs_n;
+    int running = 0, exited = 0;
+    json_t *bpf, *progs;
+
+    if (params_only(p, allowed, e))
+        return NULL;
+    for (struct target *t = d->targets; t; t = t->next) {
+        series_bytes += target_series_bytes(t);
+        if (t->state == TARGET_RUNNING)
+            running++;
+        else
+            exited++;
+    }
+    if (d->pm) {
+        struct procmon_stats st;
+        const char *const *names = procmon_programs(&progs_n);
+
+        procmon_stats(d->pm, &st);
+        progs = json_array();
+        for (size_t i = 0; i < progs_n; i++)
+            json_array_append_new(progs, json_string(names[i]));
+        bpf = json_pack("{s:s, s:o, s:I, s:i, s:I, s:i, s:I, s:I, s:I, s:I}", "cpu_source", "bpf", "programs", progs,
+                        "watched_entries", (json_int_t)st.watched_entries, "watched_max", OSD_WATCHED_MAX,
+                        "cpu_entries", (json_int_t)st.cpu_entries, "cpu_max", OSD_CPU_MAX, "watched_full",
+                        (json_int_t)st.counters[OSD_CNT_WATCHED_FULL], "cpu_full",
+                        (json_int_t)st.counters[OSD_CNT_CPU_FULL], "forks_followed",
+                        (json_int_t)st.counters[OSD_CNT_FORKS], "exits_seen", (json_int_t)st.counters[OSD_CNT_EXITS]);
+    } else {
+        bpf = json_pack("{s:s, s:s}", "cpu_source", "procfs", "error", d->bpf_error);
+    }
+    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I}, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
+                     "version", OSD_VERSION, "pid", (int)getpid(), "uptime_s",
+                     (double)(mono_ns() - d->started_mono_ns) / 1e9, "socket", d->cfg.socket, "targets", d->ntargets,
+                     "targets_running", running, "targets_exited", exited, "clients",
+                     (json_int_t)rpc_server_clients(d->rpc), "memory", "rss_bytes", (json_int_t)self_rss_bytes(),
+                     "series_bytes", (json_int_t)series_bytes, "bpf", bpf, "config", "interval_ms",
+                     d->cfg.interval_ms, "ring_capacity", (json_int_t)d->cfg.ring_capacity, "retention_s",
+                     d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
+}
+
+static json_t *series_json(const struct series *s, const char *const *cols, double since, double until,
+                           long long limit)
+{
+    json_t *columns = json_array(), *points = json_array();
+    size_t first, last;
+    int64_t since_ms = (int64_t)floor(since * 1000.0), until_ms;
+
+    until_ms = until >= 9e15 ? INT64_MAX : (int64_t)ceil(until * 1000.0);
+    for (const char *const *c = cols; *c; c++)
+        json_array_append_new(columns, json_string(*c));
+    if (s->len) {
+        series_range(s, since_ms, until_ms, &first, &last);
+        if (limit > 0 && last - first > (size_t)limit)
+            first = last - (size_t)limit;
+        for (size_t i = first; i < last; i++) {
+            int64_t t;
+            const double *v = series_row(s, i, &t);
+            json_t *row = json_array();
+
+            json_array_append_new(row, json_real((double)t / 1000.0));
+            for (size_t k = 0; k < s->ncols; k++) /* counts and bytes print as integers */
+                json_array_append_new(row, v[k] == floor(v[k]) && fabs(v[k]) < 9e15 ? json_integer((json_int_t)v[k])
+                                                                                   : json_real(v[k]));
+            json_array_append_new(points, row);
+        }
+    }
+    return json_pack("{s:o, s:o}", "columns", columns, "points", points);
+}
+
+static json_t *m_series(struct daemon *d, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "pid", "metric", "since", "until", "limit", NULL };
+    static const char *const cpu_cols[] = { "time", "cpu_pct", "ctx_voluntary", "ctx_involuntary", NULL };
+    static const char *const mem_cols[] = { "time", "rss_bytes", "vm_bytes", NULL };
+    const char *metric = NULL;
+    double since = 0, until = 1e16;
+    long long limit = 0;
+    struct target *t;
+    json_t *r;
+
+    if (params_only(p, allowed, e) || !(t = get_target(d, p, e)) || param_string(p, "metric", true, &metric, e) ||
+        param_number(p, "since", &since, NULL, e) || param_number(p, "until", &until, NULL, e) ||
+        param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e))
+        return NULL;
+    if (!strcmp(metric, OSD_METRIC_CPU) && t->opts.cpu) {
+        r = series_json(&t->cpu, cpu_cols, since, until, limit);
+    } else if (!strcmp(metric, OSD_METRIC_MEM) && t->opts.mem) {
+        r = series_json(&t->mem, mem_cols, since, until, limit);
+    } else if (strcmp(metric, OSD_METRIC_CPU) && strcmp(metric, OSD_METRIC_MEM)) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu or mem)", metric);
+        return NULL;
+    } else {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "target %d does not collect '%s' (watch it with --%s)",
+                 (int)t->pid, metric, metric);
+        return NULL;
+    }
+    json_object_set_new(r, "pid", json_integer(t->pid));
+    json_object_set_new(r, "metric", json_string(metric));
+    json_object_set_new(r, "interval_ms", json_integer(t->opts.interval_ms));
+    json_object_set_new(r, "state", json_string(t->state == TARGET_RUNNING ? "running" : "exited"));
+    return r;
+}
+
+static int cmp_busy(const void *a, const void *b)
+{
+    const struct thread_stat *x = a, *y = b;
+
+    return (x->cpu_pct < y->cpu_pct) - (x->cpu_pct > y->cpu_pct);
+}
+
+static json_t *m_threads(struct daemon *d, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "pid", NULL };
+    struct thread_stat *sorted;
+    struct target *t;
+    json_t *arr;
+
+    if (params_only(p, allowed, e) || !(t = get_target(d, p, e)))
+        return NULL;
+    if (!t->opts.threads) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d is not watched per thread (watch it with --threads)",
+                 (int)t->pid);
+        return NULL;
+    }
+    arr = json_array();
+    sorted = malloc((t->nthreads ? t->nthreads : 1) * sizeof(*sorted));
+    if (!sorted) {
+        json_decref(arr);
+        rpc_fail(e, OSD_E_INTERNAL, NULL, "out of memory");
+        return NULL;
+    }
+    memcpy(sorted, t->threads, t->nthreads * sizeof(*sorted));
+    qsort(sorted, t->nthreads, sizeof(*sorted), cmp_busy);
+    for (size_t i = 0; i < t->nthreads; i++) {
+        char comm[32] = "";
+        procfs_comm((pid_t)sorted[i].tgid, (pid_t)sorted[i].tid, comm, sizeof(comm));
+        json_array_append_new(arr, json_pack("{s:i, s:i, s:s, s:f, s:I, s:I, s:I}", "tid", (int)sorted[i].tid,
+                                             "tgid", (int)sorted[i].tgid, "comm", comm, "cpu_pct", sorted[i].cpu_pct,
+                                             "oncpu_ns", (json_int_t)sorted[i].oncpu_ns, "ctx_voluntary",
+                                             (json_int_t)sorted[i].d_nvcsw, "ctx_involuntary",
+                                             (json_int_t)sorted[i].d_nivcsw));
+    }
+    free(sorted);
+    return json_pack("{s:i, s:f, s:o}", "pid", (int)t->pid, "time", t->threads_time, "threads", arr);
+}
+
+json_t *rpc_dispatch(struct daemon *d, const struct rpc_request *req, struct rpc_error *e)
+{
+    static const struct {
+        const char *name;
+        json_t *(*fn)(struct daemon *, json_t *, struct rpc_error *);
+    } methods[] = {
+        { OSD_M_WATCH, m_watch },   { OSD_M_UNWATCH, m_unwatch }, { OSD_M_LIST, m_list },
+        { OSD_M_STATUS, m_status }, { OSD_M_SERIES, m_series },   { OSD_M_THREADS, m_threads },
+    };
+    json_t *r;
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (strcmp(req->method, methods[i].name))
+            continue;
+        r = methods[i].fn(d, req->params, e);
+        if (!r && !e->code)
+            rpc_fail(e, OSD_E_INTERNAL, NULL, "out of memory");
+        return r;
+    }
+    rpc_fail(e, OSD_E_METHOD_NOT_FOUND, NULL, "method not found: '%s'", req->method);
+    return NULL;
+}

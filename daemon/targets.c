@@ -1,0 +1,225 @@
+/* targets.c - target lifecycle: watch (BPF membership + existing descendants), the
+ * per-target sampling timer, exit, retention and unwatch. Sampling itself is collect.c. */
+#include "targets.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collect_procmon.h"
+#include "daemon.h"
+#include "log.h"
+#include "procfs.h"
+
+struct target *target_find(struct daemon *d, pid_t pid)
+{
+    for (struct target *t = d->targets; t; t = t->next)
+        if (t->pid == pid)
+            return t;
+    return NULL;
+}
+
+struct target *target_find_id(struct daemon *d, uint32_t id)
+{
+    for (struct target *t = d->targets; t; t = t->next)
+        if (t->id == id)
+            return t;
+    return NULL;
+}
+
+size_t target_series_bytes(const struct target *t)
+{
+    return series_bytes(&t->cpu) + series_bytes(&t->mem);
+}
+
+static void list_add_tail(struct daemon *d, struct target *t)
+{
+    struct target **pp = &d->targets, *prev = NULL;
+
+    while (*pp) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    t->prev = prev;
+    *pp = t;
+    d->ntargets++;
+}
+
+static void list_del(struct daemon *d, struct target *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        d->targets = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+    d->ntargets--;
+}
+
+struct add_ctx {
+    struct target *t;
+    uint32_t flags;
+    int depth;
+};
+
+/* Adds existing descendants. Children forked from now on are added by the fork
+ * tracepoint because the parent is already in `watched`; a child that already belongs
+ * to another target stays there. */
+static int add_descendant(pid_t child, void *arg)
+{
+    struct add_ctx *c = arg;
+    struct add_ctx sub = *c;
+    uint32_t owner;
+    int err;
+
+    if (c->depth > 64) /* /proc trees are finite, but a bound keeps the stack safe */
+        return 0;
+    err = procmon_add(c->t->d->pm, child, c->t->id, c->flags, &owner);
+    if (err && err != -EEXIST) {
+        log_warn("target %d: cannot add child %d: %s", (int)c->t->pid, (int)child, strerror(-err));
+        return 0;
+    }
+    sub.depth++;
+    procfs_children(child, add_descendant, &sub);
+    return 0;
+}
+
+static void on_timer(uv_timer_t *h)
+{
+    struct target *t = h->data;
+
+    target_sample(t);
+}
+
+static void target_free(struct target *t)
+{
+    series_free(&t->cpu);
+    series_free(&t->mem);
+    free(t->threads);
+    free(t->seen);
+    free(t);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    target_free(h->data);
+}
+
+static int series_setup(struct target *t, size_t cap)
+{
+    int err;
+
+    if (t->opts.cpu && (err = series_init(&t->cpu, cap, CPU_NCOLS)))
+        return err;
+    if (t->opts.mem && (err = series_init(&t->mem, cap, MEM_NCOLS)))
+        return err;
+    return 0;
+}
+
+int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct target **out, pid_t *owner_pid)
+{
+    struct proc_stat st;
+    struct target *t, *owner;
+    uint32_t owner_id = 0, flags = 0;
+    int err;
+
+    if (pid <= 0)
+        return -ESRCH;
+    if ((owner = target_find(d, pid))) {
+        *owner_pid = owner->pid;
+        return -EEXIST;
+    }
+    if (d->ntargets >= d->cfg.max_targets)
+        return -EMFILE;
+    err = procfs_stat(pid, &st);
+    if (err)
+        return err == -ENOENT ? -ESRCH : err;
+    if (st.tgid != pid) /* a thread id: watch its process instead, say so */
+        return -ESRCH;
+    if (st.state == 'Z' || st.state == 'X')
+        return -ESRCH;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    t->d = d;
+    t->id = ++d->next_target_id;
+    t->pid = pid;
+    t->start_ticks = st.start_ticks;
+    memcpy(t->comm, st.comm, sizeof(t->comm));
+    t->opts = *o;
+    t->state = TARGET_RUNNING;
+    t->watched_at = now_epoch();
+    err = series_setup(t, d->cfg.ring_capacity);
+    if (err)
+        goto err_free;
+    if (o->children)
+        flags |= OSD_W_CHILDREN;
+    if (o->threads)
+        flags |= OSD_W_THREADS;
+    if (d->pm) {
+        err = procmon_add(d->pm, pid, t->id, flags, &owner_id);
+        if (err == -EEXIST) {
+            struct target *o2 = target_find_id(d, owner_id);
+            *owner_pid = o2 ? o2->pid : 0;
+            goto err_free;
+        }
+        if (err) {
+            err = err == -E2BIG || err == -ENOMEM ? -ENOSPC : err;
+            goto err_free;
+        }
+        if (o->children) {
+            struct add_ctx c = { .t = t, .flags = flags };
+            procfs_children(pid, add_descendant, &c);
+        }
+        procmon_invalidate(d->pm);
+    }
+    uv_timer_init(d->loop, &t->timer);
+    t->timer.data = t;
+    list_add_tail(d, t);
+    target_sample(t); /* baseline: the first point comes one interval later */
+    uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
+    t->collecting = true;
+    log_info("watching pid %d (%s) as target %u: cpu=%d mem=%d children=%d threads=%d interval=%dms", (int)pid,
+             t->comm, t->id, o->cpu, o->mem, o->children, o->threads, o->interval_ms);
+    *out = t;
+    return 0;
+err_free:
+    target_free(t);
+    return err;
+}
+
+void target_unwatch(struct target *t)
+{
+    struct daemon *d = t->d;
+
+    if (d->pm)
+        procmon_remove_target(d->pm, t->id);
+    list_del(d, t);
+    uv_timer_stop(&t->timer);
+    uv_close((uv_handle_t *)&t->timer, on_timer_closed);
+}
+
+void targets_unwatch_all(struct daemon *d)
+{
+    while (d->targets)
+        target_unwatch(d->targets);
+}
+
+static void on_retention(uv_timer_t *h)
+{
+    struct target *t = h->data;
+
+    log_info("target %d (%s) exited %d s ago: dropped by retention", (int)t->pid, t->comm, t->d->cfg.retention_s);
+    target_unwatch(t);
+}
+
+void target_stop_collecting(struct target *t)
+{
+    if (!t->collecting)
+        return;
+    t->collecting = false;
+    uv_timer_stop(&t->timer);
+    if (t->d->cfg.retention_s > 0)
+        uv_timer_start(&t->timer, on_retention, (uint64_t)t->d->cfg.retention_s * 1000, 0);
+}

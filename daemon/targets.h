@@ -1,0 +1,86 @@
+/* targets.h - watched process trees: lifecycle (watch, sample timer, exit, unwatch)
+ * and the series each one keeps. */
+#ifndef OSD_TARGETS_H
+#define OSD_TARGETS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "series.h"
+
+struct daemon;
+
+struct watch_opts {
+    bool cpu, mem, children, threads;
+    int interval_ms;
+};
+
+enum target_state { TARGET_RUNNING, TARGET_EXITED };
+
+/* Columns of the series, in order (see proto/osd-rpc.md). */
+enum { CPU_COL_PCT, CPU_COL_NVCSW, CPU_COL_NIVCSW, CPU_NCOLS };
+enum { MEM_COL_RSS, MEM_COL_VM, MEM_NCOLS };
+
+struct thread_stat {
+    uint32_t tid, tgid;
+    uint64_t oncpu_ns, nvcsw, nivcsw;         /* cumulative */
+    double cpu_pct;                           /* last interval */
+    uint64_t d_nvcsw, d_nivcsw;               /* last interval */
+    bool gone_once;                           /* thread missing from /proc at the last tick */
+};
+
+/* Last CPU reading of one process, for the procfs fallback. */
+struct proc_seen {
+    pid_t pid;
+    uint64_t start_ticks;
+    uint64_t ticks; /* utime+stime */
+    bool seen;      /* alive at this tick */
+};
+
+struct target {
+    struct target *prev, *next;
+    struct daemon *d;
+    uint32_t id;
+    pid_t pid;
+    uint64_t start_ticks;
+    char comm[32];
+    struct watch_opts opts;
+    enum target_state state;
+    double watched_at, exited_at;
+    uv_timer_t timer;
+    bool collecting; /* timer running: some member is alive */
+
+    struct series cpu, mem;
+    /* cumulative CPU figures of members that are gone, so totals never step back */
+    uint64_t banked_ns, banked_nvcsw, banked_nivcsw;
+    uint64_t prev_ns, prev_nvcsw, prev_nivcsw;
+    int64_t prev_mono_ns;
+    bool have_prev;
+    size_t nmembers;
+
+    struct thread_stat *threads;
+    size_t nthreads;
+    double threads_time;
+
+    struct proc_seen *seen; /* procfs fallback only */
+    size_t nseen, seen_cap;
+
+    bool have_last;
+    double last_time, last_cpu_pct;
+    uint64_t last_rss, last_vm;
+};
+
+/* Starts watching. Returns 0 and *out, or a negative errno: -ESRCH no such process,
+ * -EEXIST already watched (*owner_pid set), -EMFILE too many targets, -ENOSPC map full. */
+int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct target **out, pid_t *owner_pid);
+void target_unwatch(struct target *t); /* detaches and frees (asynchronously, via uv_close) */
+struct target *target_find(struct daemon *d, pid_t pid);
+struct target *target_find_id(struct daemon *d, uint32_t id);
+size_t target_series_bytes(const struct target *t);
+/* One sampling step; exposed for tests and the first baseline. */
+void target_sample(struct target *t);
+void targets_unwatch_all(struct daemon *d);
+/* Called by sampling when no member is alive: stops the timer, arms retention. */
+void target_stop_collecting(struct target *t);
+#endif

@@ -1,0 +1,54 @@
+/* osd_proto.h - names, error codes and limits shared by osdetd and osdctl.
+ * The method catalogue with params and results is proto/osd-rpc.md. */
+#ifndef OSD_PROTO_H
+#define OSD_PROTO_H
+
+#define OSD_VERSION "0.1.0"
+
+/* Transport */
+#define OSD_DEFAULT_SOCKET "/run/osdetd/osdetd.sock"
+#define OSD_SOCKET_ENV "OSDETD_SOCKET"
+#define OSD_MAX_MSG (1024 * 1024) /* bytes per request line, newline excluded */
+
+/* Methods (names may grow, never change) */
+#define OSD_M_WATCH "watch"
+#define OSD_M_UNWATCH "unwatch"
+#define OSD_M_LIST "list"
+#define OSD_M_STATUS "status"
+#define OSD_M_SERIES "series"
+#define OSD_M_THREADS "threads"
+
+/* Metric families accepted by "series" */
+#define OSD_METRIC_CPU "cpu"
+#define OSD_METRIC_MEM "mem"
+
+/* JSON-RPC 2.0 standard errors */
+#define OSD_E_PARSE (-32700)
+#define OSD_E_INVALID_REQUEST (-32600)
+#define OSD_E_METHOD_NOT_FOUND (-32601)
+#define OSD_E_INVALID_PARAMS (-32602)
+#define OSD_E_INTERNAL (-32603)
+
+/* Project errors */
+#define OSD_E_NO_SUCH_PROCESS (-32000)
+#define OSD_E_ALREADY_WATCHED (-32001)
+#define OSD_E_NOT_WATCHED (-32002)
+#define OSD_E_TOO_LARGE (-32003)
+#define OSD_E_LIMIT (-32004)
+#define OSD_E_PERMISSION (-32005)
+#define OSD_E_BPF (-32006)
+
+/* Limits and defaults */
+#define OSD_INTERVAL_MIN_MS 100
+#define OSD_INTERVAL_MAX_MS 60000
+#define OSD_INTERVAL_DEFAULT_MS 1000
+#define OSD_RING_DEFAULT_CAP 86400 /* 24 h at 1 s */
+#define OSD_MAX_TARGETS_DEFAULT 1024
+
+/* osdctl exit codes */
+#define OSD_EXIT_OK 0
+#define OSD_EXIT_DAEMON_ERROR 1
+#define OSD_EXIT_USAGE 2
+#define OSD_EXIT_UNREACHABLE 3
+
+#endif
