@@ -1,6 +1,7 @@
 /* collect.c - one sampling step of a target: CPU from the procmon sweep (or /proc when
  * BPF is unavailable), memory from /proc/PID/statm of every live member, root exit. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -105,6 +106,16 @@ static void update_threads(struct target *t, const struct procmon_sweep *sw, siz
     t->threads_time = now_epoch();
 }
 
+/* The root is checked by start time too, so a reused pid is not mistaken for it. */
+static bool member_alive(struct target *t, pid_t pid)
+{
+    struct proc_stat st;
+
+    if (pid == t->pid)
+        return procfs_stat(pid, &st) == 0 && st.start_ticks == t->start_ticks && st.state != 'Z' && st.state != 'X';
+    return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -141,6 +152,13 @@ static int sample_bpf(struct target *t, struct tick *k)
         }
         if (w.flags & OSD_W_DEAD) {
             w.flags |= OSD_W_REAP;
+            procmon_set_flags(pm, (pid_t)m->tgid, &w);
+            continue;
+        }
+        /* A process that exited between its /proc discovery and its map insertion was
+         * never flagged by the exit tracepoint: notice it here and reap it the same way. */
+        if (!member_alive(t, (pid_t)m->tgid)) {
+            w.flags |= OSD_W_DEAD;
             procmon_set_flags(pm, (pid_t)m->tgid, &w);
             continue;
         }

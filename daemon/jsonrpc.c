@@ -32,7 +32,7 @@ int jsonrpc_parse(const char *line, size_t len, struct rpc_request *req, struct 
     json_t *v;
 
     memset(req, 0, sizeof(*req));
-    req->root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    req->root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!req->root)
         return rpc_fail(e, OSD_E_PARSE, NULL, "parse error at column %d: %s", jerr.column, jerr.text);
     if (json_is_array(req->root))

@@ -103,6 +103,10 @@ static json_t *m_watch(struct daemon *d, json_t *p, struct rpc_error *e)
             rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched as part of the tree of pid %d",
                      (int)pid, (int)owner);
         return NULL;
+    case -EINVAL:
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "pid %d is a thread of process %d; watch %d (with threads: true)",
+                 (int)pid, (int)owner, (int)owner);
+        return NULL;
     case -EMFILE:
         rpc_fail(e, OSD_E_LIMIT, NULL, "too many targets (max_targets=%d)", d->cfg.max_targets);
         return NULL;

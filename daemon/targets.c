@@ -135,8 +135,10 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     err = procfs_stat(pid, &st);
     if (err)
         return err == -ENOENT ? -ESRCH : err;
-    if (st.tgid != pid) /* a thread id: watch its process instead, say so */
-        return -ESRCH;
+    if (st.tgid != pid) { /* a thread id: the caller says which process to watch */
+        *owner_pid = st.tgid;
+        return -EINVAL;
+    }
     if (st.state == 'Z' || st.state == 'X')
         return -ESRCH;
     t = calloc(1, sizeof(*t));

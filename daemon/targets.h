@@ -72,7 +72,8 @@ struct target {
 };
 
 /* Starts watching. Returns 0 and *out, or a negative errno: -ESRCH no such process,
- * -EEXIST already watched (*owner_pid set), -EMFILE too many targets, -ENOSPC map full. */
+ * -EEXIST already watched (*owner_pid set), -EINVAL pid is a thread
+ * (*owner_pid = its process), -EMFILE too many targets, -ENOSPC map full. */
 int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct target **out, pid_t *owner_pid);
 void target_unwatch(struct target *t); /* detaches and frees (asynchronously, via uv_close) */
 struct target *target_find(struct daemon *d, pid_t pid);
