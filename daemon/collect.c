@@ -28,7 +28,7 @@ static void add_mem(struct target *t, pid_t pid, struct tick *k)
 {
     uint64_t rss, vm;
 
-    if (t->opts.mem && procfs_statm(pid, &rss, &vm) == 0) {
+    if (t->opts.fam[FAM_MEM] && procfs_statm(pid, &rss, &vm) == 0) {
         k->rss += rss;
         k->vm += vm;
     }
@@ -291,10 +291,14 @@ static void mark_exited(struct target *t)
     daemon_notify_status(t->d);
 }
 
+static uint64_t delta(uint64_t now, uint64_t before)
+{
+    return now > before ? now - before : 0;
+}
+
 void target_sample(struct target *t)
 {
     struct tick k = { 0 };
-    double row[CPU_NCOLS + MEM_NCOLS]; /* big enough for either family */
     int64_t now_ms;
     int err;
 
@@ -310,24 +314,23 @@ void target_sample(struct target *t)
     now_ms = (int64_t)(now_epoch() * 1000.0);
     if (t->have_prev && k.mono_ns > t->prev_mono_ns) {
         double dt = (double)(k.mono_ns - t->prev_mono_ns);
+        double *row;
 
         t->have_last = true;
         t->last_time = (double)now_ms / 1000.0;
-        if (t->opts.cpu) {
+        if (t->opts.fam[FAM_CPU]) {
             /* Counters only grow; a torn read must not make a negative interval. */
-            uint64_t dns = k.total_ns > t->prev_ns ? k.total_ns - t->prev_ns : 0;
-            row[CPU_COL_PCT] = 100.0 * (double)dns / dt;
-            row[CPU_COL_NVCSW] = (double)(k.total_nvcsw > t->prev_nvcsw ? k.total_nvcsw - t->prev_nvcsw : 0);
-            row[CPU_COL_NIVCSW] = (double)(k.total_nivcsw > t->prev_nivcsw ? k.total_nivcsw - t->prev_nivcsw : 0);
-            series_append(&t->cpu, now_ms, row);
-            t->last_cpu_pct = row[CPU_COL_PCT];
+            row = t->last[FAM_CPU];
+            row[CPU_COL_PCT] = 100.0 * (double)delta(k.total_ns, t->prev_ns) / dt;
+            row[CPU_COL_NVCSW] = (double)delta(k.total_nvcsw, t->prev_nvcsw);
+            row[CPU_COL_NIVCSW] = (double)delta(k.total_nivcsw, t->prev_nivcsw);
+            series_append(&t->series[FAM_CPU], now_ms, row);
         }
-        if (t->opts.mem && k.members) {
+        if (t->opts.fam[FAM_MEM] && k.members) {
+            row = t->last[FAM_MEM];
             row[MEM_COL_RSS] = (double)k.rss;
             row[MEM_COL_VM] = (double)k.vm;
-            series_append(&t->mem, now_ms, row);
-            t->last_rss = k.rss;
-            t->last_vm = k.vm;
+            series_append(&t->series[FAM_MEM], now_ms, row);
         }
     }
     if (!t->have_prev || k.total_ns >= t->prev_ns) {

@@ -14,27 +14,33 @@
 #include "procfs.h"
 #include "targets.h"
 
+/* Counts and bytes print as integers, rates and percentages as reals. */
+static json_t *number_json(double v)
+{
+    return v == floor(v) && fabs(v) < 9e15 ? json_integer((json_int_t)v) : json_real(v);
+}
+
 static json_t *target_json(const struct target *t)
 {
-    json_t *o, *last = json_null();
+    json_t *last = json_null(), *opts;
 
-    if (t->have_last) {
+    opts = json_pack("{s:b, s:b, s:i}", "children", t->opts.children, "threads", t->opts.threads, "interval_ms",
+                     t->opts.interval_ms);
+    if (t->have_last)
         last = json_pack("{s:f}", "time", t->last_time);
-        if (last && t->opts.cpu)
-            json_object_set_new(last, "cpu_pct", json_real(t->last_cpu_pct));
-        if (last && t->opts.mem) {
-            json_object_set_new(last, "rss_bytes", json_integer((json_int_t)t->last_rss));
-            json_object_set_new(last, "vm_bytes", json_integer((json_int_t)t->last_vm));
-        }
+    for (int f = 0; f < FAM_MAX; f++) {
+        const struct family_desc *fd = family_desc(f);
+
+        json_object_set_new(opts, fd->name, json_boolean(t->opts.fam[f]));
+        if (!t->have_last || !t->opts.fam[f])
+            continue;
+        for (size_t c = 0; c < fd->ncols; c++)
+            json_object_set_new(last, fd->cols[c], number_json(t->last[f][c]));
     }
-    o = json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:{s:b, s:b, s:b, s:b, s:i}, s:o}", "pid", (int)t->pid,
-                  "comm", t->comm, "state", t->state == TARGET_RUNNING ? "running" : "exited", "watched_at",
-                  t->watched_at, "exited_at", t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(),
-                  "members", (json_int_t)t->nmembers, "samples",
-                  (json_int_t)(t->opts.cpu ? t->cpu.len : t->mem.len), "options", "cpu", t->opts.cpu, "mem",
-                  t->opts.mem, "children", t->opts.children, "threads", t->opts.threads, "interval_ms",
-                  t->opts.interval_ms, "last", last);
-    return o;
+    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o}", "pid", (int)t->pid, "comm", t->comm, "state",
+                     t->state == TARGET_RUNNING ? "running" : "exited", "watched_at", t->watched_at, "exited_at",
+                     t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(), "members",
+                     (json_int_t)t->nmembers, "samples", (json_int_t)target_samples(t), "options", opts, "last", last);
 }
 
 static int get_pid(json_t *params, pid_t *pid, struct rpc_error *e)
@@ -64,27 +70,32 @@ static json_t *m_watch(struct daemon *d, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { "pid", "cpu", "mem", "children", "threads", "interval_ms", NULL };
     struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms };
-    bool has_cpu = false, has_mem = false;
+    bool present[FAM_MAX] = { false }, any = false, none = true;
     struct target *t;
     long long iv;
     pid_t pid, owner = 0;
     int err;
 
-    if (params_only(p, allowed, e) || get_pid(p, &pid, e) || param_bool(p, "cpu", &o.cpu, &has_cpu, e) ||
-        param_bool(p, "mem", &o.mem, &has_mem, e) || param_bool(p, "children", &o.children, NULL, e) ||
+    if (params_only(p, allowed, e) || get_pid(p, &pid, e) || param_bool(p, "children", &o.children, NULL, e) ||
         param_bool(p, "threads", &o.threads, NULL, e))
         return NULL;
+    for (int f = 0; f < FAM_MAX; f++) {
+        if (param_bool(p, family_desc(f)->name, &o.fam[f], &present[f], e))
+            return NULL;
+        any |= present[f];
+        none &= !o.fam[f];
+    }
     iv = o.interval_ms;
     if (param_int(p, "interval_ms", false, OSD_INTERVAL_MIN_MS, OSD_INTERVAL_MAX_MS, &iv, NULL, e))
         return NULL;
     o.interval_ms = (int)iv;
-    if (!has_cpu && !has_mem)
-        o.cpu = o.mem = true;
-    if (!o.cpu && !o.mem) {
+    if (!any) /* no family named: the default set */
+        o.fam[FAM_CPU] = o.fam[FAM_MEM] = true, none = false;
+    if (none) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "cpu", "nothing to collect: enable 'cpu' or 'mem'");
         return NULL;
     }
-    if (o.threads && !o.cpu) {
+    if (o.threads && !o.fam[FAM_CPU]) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "threads", "'threads' needs 'cpu'");
         return NULL;
     }
@@ -127,7 +138,7 @@ static json_t *m_unwatch(struct daemon *d, json_t *p, struct rpc_error *e)
 
     if (params_only(p, allowed, e) || !(t = get_target(d, p, e)))
         return NULL;
-    r = json_pack("{s:i, s:I}", "pid", (int)t->pid, "samples", (json_int_t)(t->opts.cpu ? t->cpu.len : t->mem.len));
+    r = json_pack("{s:i, s:I}", "pid", (int)t->pid, "samples", (json_int_t)target_samples(t));
     target_unwatch(t);
     daemon_notify_status(d);
     return r;
@@ -202,7 +213,7 @@ static json_t *m_status(struct daemon *d, json_t *p, struct rpc_error *e)
                      d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
 }
 
-static json_t *series_json(const struct series *s, const char *const *cols, double since, double until,
+static json_t *series_json(const struct series *s, const struct family_desc *fd, double since, double until,
                            long long limit)
 {
     json_t *columns = json_array(), *points = json_array();
@@ -210,8 +221,9 @@ static json_t *series_json(const struct series *s, const char *const *cols, doub
     int64_t since_ms = (int64_t)floor(since * 1000.0), until_ms;
 
     until_ms = until >= 9e15 ? INT64_MAX : (int64_t)ceil(until * 1000.0);
-    for (const char *const *c = cols; *c; c++)
-        json_array_append_new(columns, json_string(*c));
+    json_array_append_new(columns, json_string("time"));
+    for (size_t c = 0; c < fd->ncols; c++)
+        json_array_append_new(columns, json_string(fd->cols[c]));
     if (s->len) {
         series_range(s, since_ms, until_ms, &first, &last);
         if (limit > 0 && last - first > (size_t)limit)
@@ -222,9 +234,8 @@ static json_t *series_json(const struct series *s, const char *const *cols, doub
             json_t *row = json_array();
 
             json_array_append_new(row, json_real((double)t / 1000.0));
-            for (size_t k = 0; k < s->ncols; k++) /* counts and bytes print as integers */
-                json_array_append_new(row, v[k] == floor(v[k]) && fabs(v[k]) < 9e15 ? json_integer((json_int_t)v[k])
-                                                                                   : json_real(v[k]));
+            for (size_t k = 0; k < s->ncols; k++)
+                json_array_append_new(row, number_json(v[k]));
             json_array_append_new(points, row);
         }
     }
@@ -234,30 +245,28 @@ static json_t *series_json(const struct series *s, const char *const *cols, doub
 static json_t *m_series(struct daemon *d, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { "pid", "metric", "since", "until", "limit", NULL };
-    static const char *const cpu_cols[] = { "time", "cpu_pct", "ctx_voluntary", "ctx_involuntary", NULL };
-    static const char *const mem_cols[] = { "time", "rss_bytes", "vm_bytes", NULL };
     const char *metric = NULL;
     double since = 0, until = 1e16;
     long long limit = 0;
     struct target *t;
     json_t *r;
+    int f;
 
     if (params_only(p, allowed, e) || !(t = get_target(d, p, e)) || param_string(p, "metric", true, &metric, e) ||
         param_number(p, "since", &since, NULL, e) || param_number(p, "until", &until, NULL, e) ||
         param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e))
         return NULL;
-    if (!strcmp(metric, OSD_METRIC_CPU) && t->opts.cpu) {
-        r = series_json(&t->cpu, cpu_cols, since, until, limit);
-    } else if (!strcmp(metric, OSD_METRIC_MEM) && t->opts.mem) {
-        r = series_json(&t->mem, mem_cols, since, until, limit);
-    } else if (strcmp(metric, OSD_METRIC_CPU) && strcmp(metric, OSD_METRIC_MEM)) {
+    f = family_find(metric);
+    if (f < 0) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu or mem)", metric);
         return NULL;
-    } else {
+    }
+    if (!t->opts.fam[f]) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "target %d does not collect '%s' (watch it with --%s)",
                  (int)t->pid, metric, metric);
         return NULL;
     }
+    r = series_json(&t->series[f], family_desc(f), since, until, limit);
     json_object_set_new(r, "pid", json_integer(t->pid));
     json_object_set_new(r, "metric", json_string(metric));
     json_object_set_new(r, "interval_ms", json_integer(t->opts.interval_ms));

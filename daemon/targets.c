@@ -29,7 +29,19 @@ struct target *target_find_id(struct daemon *d, uint32_t id)
 
 size_t target_series_bytes(const struct target *t)
 {
-    return series_bytes(&t->cpu) + series_bytes(&t->mem);
+    size_t n = 0;
+
+    for (int f = 0; f < FAM_MAX; f++)
+        n += series_bytes(&t->series[f]);
+    return n;
+}
+
+size_t target_samples(const struct target *t)
+{
+    for (int f = 0; f < FAM_MAX; f++)
+        if (t->opts.fam[f])
+            return t->series[f].len;
+    return 0;
 }
 
 static void list_add_tail(struct daemon *d, struct target *t)
@@ -94,8 +106,8 @@ static void on_timer(uv_timer_t *h)
 
 static void target_free(struct target *t)
 {
-    series_free(&t->cpu);
-    series_free(&t->mem);
+    for (int f = 0; f < FAM_MAX; f++)
+        series_free(&t->series[f]);
     free(t->threads);
     free(t->seen);
     free(t);
@@ -110,10 +122,9 @@ static int series_setup(struct target *t, size_t cap)
 {
     int err;
 
-    if (t->opts.cpu && (err = series_init(&t->cpu, cap, CPU_NCOLS)))
-        return err;
-    if (t->opts.mem && (err = series_init(&t->mem, cap, MEM_NCOLS)))
-        return err;
+    for (int f = 0; f < FAM_MAX; f++)
+        if (t->opts.fam[f] && (err = series_init(&t->series[f], cap, family_desc(f)->ncols)))
+            return err;
     return 0;
 }
 
@@ -183,7 +194,7 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
     t->collecting = true;
     log_info("watching pid %d (%s) as target %u: cpu=%d mem=%d children=%d threads=%d interval=%dms", (int)pid,
-             t->comm, t->id, o->cpu, o->mem, o->children, o->threads, o->interval_ms);
+             t->comm, t->id, o->fam[FAM_CPU], o->fam[FAM_MEM], o->children, o->threads, o->interval_ms);
     *out = t;
     return 0;
 err_free:

@@ -7,20 +7,19 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "families.h"
 #include "series.h"
 
 struct daemon;
 
 struct watch_opts {
-    bool cpu, mem, children, threads;
+    bool fam[FAM_MAX]; /* families collected */
+    bool children, threads;
     int interval_ms;
 };
 
 enum target_state { TARGET_RUNNING, TARGET_EXITED };
 
-/* Columns of the series, in order (see proto/osd-rpc.md). */
-enum { CPU_COL_PCT, CPU_COL_NVCSW, CPU_COL_NIVCSW, CPU_NCOLS };
-enum { MEM_COL_RSS, MEM_COL_VM, MEM_NCOLS };
 
 struct thread_stat {
     uint32_t tid, tgid;
@@ -51,7 +50,7 @@ struct target {
     uv_timer_t timer;
     bool collecting; /* timer running: some member is alive */
 
-    struct series cpu, mem;
+    struct series series[FAM_MAX]; /* initialised for collected families only */
     /* cumulative CPU figures of members that are gone, so totals never step back */
     uint64_t banked_ns, banked_nvcsw, banked_nivcsw;
     uint64_t prev_ns, prev_nvcsw, prev_nivcsw;
@@ -67,8 +66,8 @@ struct target {
     size_t nseen, seen_cap;
 
     bool have_last;
-    double last_time, last_cpu_pct;
-    uint64_t last_rss, last_vm;
+    double last_time;
+    double last[FAM_MAX][FAM_MAX_COLS]; /* the newest row of each family */
 };
 
 /* Starts watching. Returns 0 and *out, or a negative errno: -ESRCH no such process,
@@ -79,6 +78,7 @@ void target_unwatch(struct target *t); /* detaches and frees (asynchronously, vi
 struct target *target_find(struct daemon *d, pid_t pid);
 struct target *target_find_id(struct daemon *d, uint32_t id);
 size_t target_series_bytes(const struct target *t);
+size_t target_samples(const struct target *t); /* rows stored in its first family */
 /* One sampling step; exposed for tests and the first baseline. */
 void target_sample(struct target *t);
 void targets_unwatch_all(struct daemon *d);

@@ -1,0 +1,25 @@
+/* families.c - see families.h. */
+#include "families.h"
+
+#include <string.h>
+
+static const char *const cpu_cols[] = { "cpu_pct", "ctx_voluntary", "ctx_involuntary" };
+static const char *const mem_cols[] = { "rss_bytes", "vm_bytes" };
+
+static const struct family_desc families[FAM_MAX] = {
+    [FAM_CPU] = { "cpu", cpu_cols, CPU_NCOLS },
+    [FAM_MEM] = { "mem", mem_cols, MEM_NCOLS },
+};
+
+const struct family_desc *family_desc(enum family f)
+{
+    return &families[f];
+}
+
+int family_find(const char *name)
+{
+    for (int f = 0; f < FAM_MAX; f++)
+        if (!strcmp(families[f].name, name))
+            return f;
+    return -1;
+}
