@@ -1,0 +1,109 @@
+/* cmd_common.c - option parsing of the commands that take only a pid or nothing, and JSON
+ * getters shared by the commands. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cmds.h"
+#include "opts.h"
+
+enum { K_JSON = 1, K_HELP };
+
+static const struct opt_def common_opts[] = {
+    { "json", 0, 0, K_JSON },
+    { "help", 'h', 0, K_HELP },
+    { NULL, 0, 0, 0 },
+};
+
+/* Parses --json/--help and at most max_pos positionals into pos[]. */
+static int common_parse(int argc, char **argv, int *json, int *help, const char **pos, int max_pos, int *npos,
+                        char *why, size_t whylen)
+{
+    struct opts o;
+    int key;
+
+    *npos = 0;
+    opts_init(&o, argc, argv, 1, common_opts);
+    while ((key = opts_next(&o)) != OPTS_END) {
+        switch (key) {
+        case OPTS_ERR:
+            snprintf(why, whylen, "%s: %s", argv[0], o.err);
+            return -EINVAL;
+        case OPTS_POS:
+            if (*npos >= max_pos) {
+                snprintf(why, whylen, "%s: unexpected argument '%s'", argv[0], o.arg);
+                return -EINVAL;
+            }
+            pos[(*npos)++] = o.arg;
+            break;
+        case K_JSON:
+            *json = 1;
+            break;
+        case K_HELP:
+            *help = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+int pid_parse(int argc, char **argv, struct pid_opts *o, char *why, size_t whylen)
+{
+    const char *pos[1];
+    int n, err;
+
+    memset(o, 0, sizeof(*o));
+    err = common_parse(argc, argv, &o->json, &o->help, pos, 1, &n, why, whylen);
+    if (err || o->help)
+        return err;
+    if (!n) {
+        snprintf(why, whylen, "%s: missing PID", argv[0]);
+        return -EINVAL;
+    }
+    if (args_parse_pid(pos[0], &o->pid)) {
+        snprintf(why, whylen, "%s: '%s' is not a process id (a number from 1)", argv[0], pos[0]);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int plain_parse(int argc, char **argv, struct plain_opts *o, char *why, size_t whylen)
+{
+    int n;
+
+    memset(o, 0, sizeof(*o));
+    return common_parse(argc, argv, &o->json, &o->help, NULL, 0, &n, why, whylen);
+}
+
+static const json_t *json_path(const json_t *obj, const char *path)
+{
+    char key[64];
+
+    while (obj && *path) {
+        size_t len = strcspn(path, ".");
+
+        if (len >= sizeof(key))
+            return NULL;
+        memcpy(key, path, len);
+        key[len] = '\0';
+        obj = json_object_get(obj, key);
+        path += len + (path[len] == '.');
+    }
+    return obj;
+}
+
+double json_path_num(const json_t *obj, const char *path)
+{
+    const json_t *v = json_path(obj, path);
+
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *json_path_str(const json_t *obj, const char *path, const char *fallback)
+{
+    const json_t *v = json_path(obj, path);
+
+    return json_is_string(v) ? json_string_value(v) : fallback;
+}

@@ -1,0 +1,115 @@
+/* cmd_list.c - "osdctl list": the watched targets as a table. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "help.h"
+#include "osd_proto.h"
+
+static double now_real(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void list_metrics(char *buf, size_t n, const json_t *opt)
+{
+    snprintf(buf, n, "%s%s%s", json_is_true(json_object_get(opt, "cpu")) ? "cpu," : "",
+             json_is_true(json_object_get(opt, "mem")) ? "mem," : "",
+             json_is_true(json_object_get(opt, "threads")) ? "threads," : "");
+    if (*buf)
+        buf[strlen(buf) - 1] = '\0';
+    else
+        snprintf(buf, n, "-");
+}
+
+static int list_add(struct table *t, const json_t *tg, double now)
+{
+    char pid[24], procs[24], samples[24], metrics[32], cpu[24], rss[24], iv[24], age[24];
+    const char *cells[10] = { pid, json_path_str(tg, "comm", "?"), json_path_str(tg, "state", "?"), procs,
+                              samples, metrics, cpu, rss, iv, age };
+    double v;
+
+    snprintf(pid, sizeof(pid), "%.0f", json_path_num(tg, "pid"));
+    snprintf(procs, sizeof(procs), "%.0f", json_path_num(tg, "members"));
+    snprintf(samples, sizeof(samples), "%.0f", json_path_num(tg, "samples"));
+    list_metrics(metrics, sizeof(metrics), json_object_get(tg, "options"));
+    v = json_path_num(tg, "last.cpu_pct");
+    if (isnan(v))
+        snprintf(cpu, sizeof(cpu), "-");
+    else
+        snprintf(cpu, sizeof(cpu), "%.1f%%", v);
+    v = json_path_num(tg, "last.rss_bytes");
+    if (isnan(v))
+        snprintf(rss, sizeof(rss), "-");
+    else
+        fmt_bytes(rss, sizeof(rss), v);
+    v = json_path_num(tg, "options.interval_ms");
+    if (isnan(v))
+        snprintf(iv, sizeof(iv), "-");
+    else
+        snprintf(iv, sizeof(iv), "%.0fms", v);
+    v = json_path_num(tg, "watched_at");
+    if (isnan(v))
+        snprintf(age, sizeof(age), "-");
+    else
+        fmt_span(age, sizeof(age), now - v);
+    return table_add(t, cells);
+}
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+    static const char *const headers[] = { "PID", "COMM", "STATE", "PROCS", "SAMPLES",
+                                           "METRICS", "CPU", "RSS", "INTERVAL", "AGE" };
+    struct plain_opts o;
+    struct table t;
+    json_t *res, *targets;
+    char why[256];
+    size_t i;
+    int ret;
+
+    if (plain_parse(argc, argv, &o, why, sizeof(why)))
+        return cli_usage(cli, "list", "%s", why);
+    if (o.help) {
+        fputs(help_text("list"), cli->out);
+        return OSD_EXIT_OK;
+    }
+    cli->json |= o.json;
+    ret = cli_call(cli, OSD_M_LIST, NULL, &res);
+    if (ret)
+        return ret;
+    targets = json_object_get(res, "targets");
+    if (!json_is_array(targets)) {
+        ret = cli_bad_reply(cli, "list reply has no 'targets' array");
+        goto out;
+    }
+    if (cli->json) {
+        output_json(cli->out, res, 0);
+        goto out;
+    }
+    if (!json_array_size(targets)) {
+        fputs("no targets are watched\n", cli->out);
+        goto out;
+    }
+    if (table_init(&t, 10, headers, "lllrrlrrrr")) {
+        ret = cli_oom(cli);
+        goto out;
+    }
+    for (i = 0; i < json_array_size(targets); i++) {
+        if (list_add(&t, json_array_get(targets, i), now_real())) {
+            ret = cli_oom(cli);
+            break;
+        }
+    }
+    if (!ret)
+        table_print(&t, cli->out);
+    table_free(&t);
+out:
+    json_decref(res);
+    return ret;
+}

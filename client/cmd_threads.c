@@ -1,0 +1,81 @@
+/* cmd_threads.c - "osdctl threads PID": per-thread CPU of the last interval, busiest first. */
+#include <math.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "help.h"
+#include "osd_proto.h"
+
+static int threads_add(struct table *t, const json_t *th)
+{
+    char tid[24], cpu[24], oncpu[32], vol[24], invol[24];
+    const char *cells[6] = { tid, json_path_str(th, "comm", "?"), cpu, oncpu, vol, invol };
+    double v;
+
+    snprintf(tid, sizeof(tid), "%.0f", json_path_num(th, "tid"));
+    v = json_path_num(th, "cpu_pct");
+    if (isnan(v))
+        snprintf(cpu, sizeof(cpu), "-");
+    else
+        snprintf(cpu, sizeof(cpu), "%.1f%%", v);
+    v = json_path_num(th, "oncpu_ns");
+    if (isnan(v))
+        snprintf(oncpu, sizeof(oncpu), "-");
+    else
+        snprintf(oncpu, sizeof(oncpu), "%.1f ms", v / 1e6);
+    snprintf(vol, sizeof(vol), "%.0f", json_path_num(th, "ctx_voluntary"));
+    snprintf(invol, sizeof(invol), "%.0f", json_path_num(th, "ctx_involuntary"));
+    return table_add(t, cells);
+}
+
+int cmd_threads(struct cli *cli, int argc, char **argv)
+{
+    static const char *const headers[] = { "TID", "COMM", "CPU", "ONCPU", "CTXSW-VOL", "CTXSW-INVOL" };
+    struct pid_opts o;
+    struct table t;
+    json_t *params, *res, *threads;
+    char why[256], clock[32];
+    size_t i;
+    int ret;
+
+    if (pid_parse(argc, argv, &o, why, sizeof(why)))
+        return cli_usage(cli, "threads", "%s", why);
+    if (o.help) {
+        fputs(help_text("threads"), cli->out);
+        return OSD_EXIT_OK;
+    }
+    cli->json |= o.json;
+    params = json_pack("{s:i}", "pid", (int)o.pid);
+    if (!params)
+        return cli_oom(cli);
+    ret = cli_call(cli, OSD_M_THREADS, params, &res);
+    json_decref(params);
+    if (ret)
+        return ret;
+    threads = json_object_get(res, "threads");
+    if (!json_is_array(threads)) {
+        ret = cli_bad_reply(cli, "threads reply has no 'threads' array");
+        goto out;
+    }
+    if (cli->json) {
+        output_json(cli->out, res, 0);
+        goto out;
+    }
+    fmt_clock(clock, sizeof(clock), json_path_num(res, "time"));
+    fprintf(cli->out, "threads of %d over the interval ending %s\n", (int)o.pid, clock);
+    if (table_init(&t, 6, headers, "rlrrrr")) {
+        ret = cli_oom(cli);
+        goto out;
+    }
+    for (i = 0; i < json_array_size(threads) && !ret; i++) {
+        if (threads_add(&t, json_array_get(threads, i)))
+            ret = cli_oom(cli);
+    }
+    if (!ret)
+        table_print(&t, cli->out);
+    table_free(&t);
+out:
+    json_decref(res);
+    return ret;
+}

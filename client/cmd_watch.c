@@ -1,0 +1,268 @@
+/* cmd_watch.c - "osdctl watch": watch a running pid, or start CMD stopped, watch it, then let
+ * it run (--exec) so that none of its instructions runs unwatched. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "cmds.h"
+#include "exec.h"
+#include "follow.h"
+#include "help.h"
+#include "opts.h"
+#include "osd_proto.h"
+
+enum { W_CPU = 1, W_MEM, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_EXEC, W_FOLLOW, W_JSON, W_HELP };
+
+static const struct opt_def watch_defs[] = {
+    { "cpu", 0, 0, W_CPU },          { "mem", 0, 0, W_MEM },         { "no-children", 0, 0, W_NO_CHILDREN },
+    { "threads", 0, 0, W_THREADS },  { "interval", 0, 1, W_INTERVAL }, { "exec", 0, 0, W_EXEC },
+    { "follow", 0, 0, W_FOLLOW },    { "json", 0, 0, W_JSON },       { "help", 'h', 0, W_HELP },
+    { NULL, 0, 0, 0 },
+};
+
+int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t whylen)
+{
+    const char *pid_word = NULL;
+    struct opts op;
+    long long v;
+    int key;
+
+    memset(o, 0, sizeof(*o));
+    opts_init(&op, argc, argv, 1, watch_defs);
+    while ((key = opts_next(&op)) != OPTS_END) {
+        switch (key) {
+        case OPTS_ERR:
+            snprintf(why, whylen, "watch: %s", op.err);
+            return -EINVAL;
+        case OPTS_POS:
+            if (o->exec) {
+                /* Everything from CMD on belongs to CMD, options included. */
+                o->cmd = &argv[op.i - 1];
+                goto done;
+            }
+            if (pid_word) {
+                snprintf(why, whylen, "watch: unexpected argument '%s' (to run a command, use --exec -- CMD)", op.arg);
+                return -EINVAL;
+            }
+            pid_word = op.arg;
+            break;
+        case W_CPU:
+            o->cpu = 1;
+            break;
+        case W_MEM:
+            o->mem = 1;
+            break;
+        case W_NO_CHILDREN:
+            o->no_children = 1;
+            break;
+        case W_THREADS:
+            o->threads = 1;
+            break;
+        case W_INTERVAL:
+            if (args_parse_int(op.arg, OSD_INTERVAL_MIN_MS, OSD_INTERVAL_MAX_MS, &v)) {
+                snprintf(why, whylen, "watch: --interval must be whole milliseconds from %d to %d, got '%s'",
+                         OSD_INTERVAL_MIN_MS, OSD_INTERVAL_MAX_MS, op.arg);
+                return -EINVAL;
+            }
+            o->interval_ms = (int)v;
+            break;
+        case W_EXEC:
+            o->exec = 1;
+            break;
+        case W_FOLLOW:
+            o->follow = 1;
+            break;
+        case W_JSON:
+            o->json = 1;
+            break;
+        case W_HELP:
+            o->help = 1;
+            break;
+        }
+    }
+done:
+    if (o->help)
+        return 0;
+    if (o->exec) {
+        if (pid_word) {
+            snprintf(why, whylen, "watch: give either PID or --exec -- CMD, not both");
+            return -EINVAL;
+        }
+        if (!o->cmd) {
+            snprintf(why, whylen, "watch: --exec needs a command after --");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (o->follow) {
+        snprintf(why, whylen, "watch: --follow needs --exec (for a running process use 'osdctl series PID --follow')");
+        return -EINVAL;
+    }
+    if (!pid_word) {
+        snprintf(why, whylen, "watch: missing PID (or --exec -- CMD)");
+        return -EINVAL;
+    }
+    if (args_parse_pid(pid_word, &o->pid)) {
+        snprintf(why, whylen, "watch: '%s' is not a process id (a number from 1)", pid_word);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static json_t *watch_params(const struct watch_opts *o, pid_t pid)
+{
+    json_t *p = json_pack("{s:i}", "pid", (int)pid);
+
+    /* Only what the user chose is sent: the daemon owns the defaults (proto/osd-rpc.md). */
+    if (p && o->cpu && json_object_set_new(p, "cpu", json_true()))
+        goto err;
+    if (p && o->mem && json_object_set_new(p, "mem", json_true()))
+        goto err;
+    if (p && o->no_children && json_object_set_new(p, "children", json_false()))
+        goto err;
+    if (p && o->threads && json_object_set_new(p, "threads", json_true()))
+        goto err;
+    if (p && o->interval_ms && json_object_set_new(p, "interval_ms", json_integer(o->interval_ms)))
+        goto err;
+    return p;
+err:
+    json_decref(p);
+    return NULL;
+}
+
+static void watch_print(struct cli *cli, const json_t *target, int compact)
+{
+    const json_t *opt = json_object_get(target, "options");
+    double iv = json_path_num(opt, "interval_ms");
+
+    if (cli->json) {
+        output_json(cli->out, target, compact);
+        return;
+    }
+    fprintf(cli->out, "watching %.0f (%s):", json_path_num(target, "pid"), json_path_str(target, "comm", "?"));
+    if (json_is_true(json_object_get(opt, "cpu")))
+        fputs(" cpu", cli->out);
+    if (json_is_true(json_object_get(opt, "mem")))
+        fputs(" mem", cli->out);
+    if (json_is_true(json_object_get(opt, "threads")))
+        fputs(" threads", cli->out);
+    fputs(json_is_false(json_object_get(opt, "children")) ? ", root only" : ", with children", cli->out);
+    if (!isnan(iv))
+        fprintf(cli->out, ", every %.0f ms", iv);
+    fputc('\n', cli->out);
+}
+
+/* The "target" object of a watch reply, or NULL after reporting a bad reply. */
+static const json_t *watch_target(struct cli *cli, const json_t *res)
+{
+    const json_t *t = json_object_get(res, "target");
+
+    if (!json_is_object(t)) {
+        cli_bad_reply(cli, "watch reply has no 'target' object");
+        return NULL;
+    }
+    return t;
+}
+
+static int watch_exec(struct cli *cli, const struct watch_opts *o, json_t *params)
+{
+    const json_t *target, *opt;
+    struct follow f = { .fmt = cli->json ? OUT_JSON : OUT_HUMAN };
+    json_t *res = NULL;
+    pid_t pid;
+    int ret, err, status = 0;
+
+    /* Unreachable daemon: say so before starting anything. */
+    ret = cli_connect(cli);
+    if (ret)
+        return ret;
+    /* Ctrl-C or a SIGTERM while the watch is pending must not leave a stopped orphan behind. */
+    exec_signals_pending();
+    err = exec_spawn_stopped(o->cmd, &pid);
+    if (err) {
+        fprintf(cli->err, "osdctl: cannot start '%s': %s\n", o->cmd[0], strerror(-err));
+        return OSD_EXIT_DAEMON_ERROR;
+    }
+    json_object_set_new(params, "pid", json_integer(pid));
+    cli->conn.cancel = &exec_cancelled;
+    ret = exec_cancelled ? CLI_INTERRUPTED : cli_call(cli, OSD_M_WATCH, params, &res);
+    cli->conn.cancel = NULL;
+    target = ret ? NULL : watch_target(cli, res);
+    if (!target || exec_cancelled) {
+        exec_kill(pid);
+        json_decref(res);
+        if (ret == CLI_INTERRUPTED || exec_cancelled)
+            return 128 + (exec_cancelled ? exec_cancelled : SIGINT);
+        return ret ? ret : OSD_EXIT_DAEMON_ERROR;
+    }
+    exec_signals_install(pid);
+    err = exec_resume(pid);
+    if (err) {
+        fprintf(cli->err, "osdctl: cannot resume '%s' (pid %d): %s\n", o->cmd[0], (int)pid, strerror(-err));
+        exec_kill(pid);
+        json_decref(res);
+        return OSD_EXIT_DAEMON_ERROR;
+    }
+    watch_print(cli, target, o->follow);
+    fflush(cli->out);
+
+    if (o->follow) {
+        opt = json_object_get(target, "options");
+        f.pid = pid;
+        f.child = pid;
+        if (json_is_true(json_object_get(opt, "cpu")))
+            f.families[f.nfamilies++] = "cpu";
+        if (json_is_true(json_object_get(opt, "mem")))
+            f.families[f.nfamilies++] = "mem";
+        if (!f.nfamilies)
+            f.families[f.nfamilies++] = "cpu";
+        /* A failed poll is reported but CMD keeps running: its status is still ours to pass on. */
+        follow_run(cli, &f);
+        status = f.child_status;
+    }
+    json_decref(res);
+    if (!f.child_done && exec_reap(pid, 0, &status) != 1) {
+        fprintf(cli->err, "osdctl: lost track of '%s' (pid %d)\n", o->cmd[0], (int)pid);
+        return OSD_EXIT_DAEMON_ERROR;
+    }
+    return exec_exit_code(status);
+}
+
+int cmd_watch(struct cli *cli, int argc, char **argv)
+{
+    struct watch_opts o;
+    json_t *params, *res;
+    char why[256];
+    int ret;
+
+    if (watch_parse(argc, argv, &o, why, sizeof(why)))
+        return cli_usage(cli, "watch", "%s", why);
+    if (o.help) {
+        fputs(help_text("watch"), cli->out);
+        return OSD_EXIT_OK;
+    }
+    cli->json |= o.json;
+    params = watch_params(&o, o.pid);
+    if (!params) {
+        return cli_oom(cli);
+    }
+    if (o.exec) {
+        ret = watch_exec(cli, &o, params);
+        json_decref(params);
+        return ret;
+    }
+    ret = cli_call(cli, OSD_M_WATCH, params, &res);
+    json_decref(params);
+    if (ret)
+        return ret;
+    if (watch_target(cli, res))
+        watch_print(cli, json_object_get(res, "target"), 0);
+    else
+        ret = OSD_EXIT_DAEMON_ERROR;
+    json_decref(res);
+    return ret;
+}

@@ -1,0 +1,60 @@
+/* cmds.h - the osdctl commands. Each has a parse function (argv[0] is the command word;
+ * 0 or -EINVAL with a message in why) that tests call directly, and a run function that
+ * cli_run() dispatches to and that returns the exit status. */
+#ifndef OSDCTL_CMDS_H
+#define OSDCTL_CMDS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "output.h"
+
+struct cli;
+
+struct watch_opts {
+    pid_t pid;              /* 0 with --exec */
+    int cpu, mem, no_children, threads;
+    int interval_ms;        /* 0: not given, the daemon's default */
+    int exec, follow, json, help;
+    char **cmd;             /* --exec: CMD and its arguments, NULL-terminated (points into argv) */
+};
+
+struct pid_opts {           /* unwatch, threads */
+    pid_t pid;
+    int json, help;
+};
+
+struct plain_opts {         /* list, status */
+    int json, help;
+};
+
+enum series_metric { METRIC_CPU, METRIC_MEM, METRIC_ALL };
+
+struct series_opts {
+    pid_t pid;
+    enum series_metric metric;
+    int64_t since_s, until_s;  /* durations back from now; -1: not given */
+    long long limit;           /* 0: not given */
+    enum out_fmt fmt;
+    int follow, help;
+};
+
+int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t whylen);
+int pid_parse(int argc, char **argv, struct pid_opts *o, char *why, size_t whylen);
+int plain_parse(int argc, char **argv, struct plain_opts *o, char *why, size_t whylen);
+int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t whylen);
+
+/* Shared by the commands (cmd_common.c). */
+#include <jansson.h>
+/* Number at a dotted path ("last.cpu_pct"), or NAN when absent or not a number. */
+double json_path_num(const json_t *obj, const char *path);
+/* String at a dotted path, or fallback. */
+const char *json_path_str(const json_t *obj, const char *path, const char *fallback);
+
+int cmd_watch(struct cli *cli, int argc, char **argv);
+int cmd_unwatch(struct cli *cli, int argc, char **argv);
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_series(struct cli *cli, int argc, char **argv);
+int cmd_threads(struct cli *cli, int argc, char **argv);
+#endif

@@ -1,0 +1,147 @@
+/* help.c - see help.h. Option lines: two spaces, the option, two or more spaces, its
+ * description; deeper-indented lines continue the description. */
+#include "help.h"
+
+#include <stddef.h>
+#include <string.h>
+
+static const char help_overall[] =
+    "Usage: osdctl [GLOBAL OPTIONS] COMMAND [ARGS...]\n"
+    "\n"
+    "Ask osdetd, the per-process OS anomaly detector, to watch processes, and show\n"
+    "what it collected.\n"
+    "\n"
+    "Commands:\n"
+    "  watch PID          start watching a process tree\n"
+    "  watch --exec -- CMD [ARGS...]\n"
+    "                     run CMD watched from its first instruction\n"
+    "  unwatch PID        stop watching a target and discard its samples\n"
+    "  list               list the watched targets\n"
+    "  status             show the daemon's state, memory and limits\n"
+    "  series PID         print the stored samples of a target\n"
+    "  threads PID        show per-thread CPU of a target\n"
+    "  help [COMMAND]     show this help or the help of COMMAND\n"
+    "\n"
+    "Global options (before COMMAND):\n"
+    "  --socket PATH      talk to osdetd at PATH (default: $OSDETD_SOCKET, else\n"
+    "                     /run/osdetd/osdetd.sock)\n"
+    "  --json             print JSON instead of text\n"
+    "  --timeout SEC      give up when osdetd does not answer within SEC seconds\n"
+    "                     (default 10; 0 waits forever)\n"
+    "  -h, --help         show this help\n"
+    "  --version          print the version\n"
+    "\n"
+    "Exit status: 0 success, 1 error reported by osdetd, 2 usage error,\n"
+    "3 osdetd unreachable.\n"
+    "Run 'osdctl help COMMAND' or 'osdctl COMMAND --help' for its options.\n";
+
+static const char help_watch[] =
+    "Usage: osdctl watch PID [OPTIONS]\n"
+    "       osdctl watch [OPTIONS] --exec [--follow] -- CMD [ARGS...]\n"
+    "\n"
+    "Start watching process PID and, unless --no-children, its descendants.\n"
+    "With --exec, start CMD stopped, watch it, then let it run, so none of its\n"
+    "instructions runs unwatched; wait for CMD and exit with its exit status\n"
+    "(128+N if signal N killed it).\n"
+    "\n"
+    "Options:\n"
+    "  --cpu              collect CPU use and context switches\n"
+    "  --mem              collect memory (RSS and virtual size); with neither\n"
+    "                     --cpu nor --mem both are collected\n"
+    "  --no-children      do not watch descendants\n"
+    "  --threads          also keep per-thread CPU (see osdctl threads)\n"
+    "  --interval MS      sampling interval in milliseconds, 100..60000\n"
+    "                     (default: the daemon's interval_ms)\n"
+    "  --exec             run CMD, given after --, under watch\n"
+    "  --follow           with --exec: print samples while CMD runs, as\n"
+    "                     series --follow does\n"
+    "  --json             print JSON: the target object\n"
+    "  -h, --help         show this help\n";
+
+static const char help_unwatch[] =
+    "Usage: osdctl unwatch PID [OPTIONS]\n"
+    "\n"
+    "Stop watching the target rooted at PID and discard its samples.\n"
+    "\n"
+    "Options:\n"
+    "  --json             print JSON: the pid and the number of discarded samples\n"
+    "  -h, --help         show this help\n";
+
+static const char help_list[] =
+    "Usage: osdctl list [OPTIONS]\n"
+    "\n"
+    "List the watched targets, oldest first: root pid, command, state, processes\n"
+    "in the tree, stored samples, last CPU and RSS, interval and age.\n"
+    "\n"
+    "Options:\n"
+    "  --json             print JSON: the list of target objects\n"
+    "  -h, --help         show this help\n";
+
+static const char help_status[] =
+    "Usage: osdctl status [OPTIONS]\n"
+    "\n"
+    "Show the daemon's version, uptime, socket, targets, clients, memory, BPF\n"
+    "maps and configuration.\n"
+    "\n"
+    "Options:\n"
+    "  --json             print JSON: the status object\n"
+    "  -h, --help         show this help\n";
+
+static const char help_series[] =
+    "Usage: osdctl series PID [OPTIONS]\n"
+    "\n"
+    "Print the samples stored for the target rooted at PID, oldest first.\n"
+    "Text shows local time and humanised values; CSV and JSON keep epoch\n"
+    "seconds and raw numbers.\n"
+    "\n"
+    "Options:\n"
+    "  --metric FAMILY    cpu, mem or all (default cpu); all joins the families\n"
+    "                     the target collects, one row per time\n"
+    "  --since DUR        only points from DUR ago on: 30s, 10m, 1h, 2d, 1w,\n"
+    "                     1h30m or plain seconds (default: all stored points)\n"
+    "  --until DUR        only points up to DUR ago\n"
+    "  --limit N          only the newest N points\n"
+    "  --csv              print CSV: a header row, then one row per point with\n"
+    "                     the time in epoch seconds\n"
+    "  --json             print JSON: the series object\n"
+    "  --follow           keep printing new points every interval until the\n"
+    "                     target has exited and no new points remain; Ctrl-C\n"
+    "                     stops with status 0; --limit applies to the first\n"
+    "                     batch only; with --json, one object per batch, one\n"
+    "                     per line\n"
+    "  -h, --help         show this help\n";
+
+static const char help_threads[] =
+    "Usage: osdctl threads PID [OPTIONS]\n"
+    "\n"
+    "Show per-thread CPU over the last interval of a target watched with\n"
+    "--threads, busiest first.\n"
+    "\n"
+    "Options:\n"
+    "  --json             print JSON: the threads object\n"
+    "  -h, --help         show this help\n";
+
+static const char help_help[] =
+    "Usage: osdctl help [COMMAND]\n"
+    "\n"
+    "Show the overall help, or the help of COMMAND.\n";
+
+const char *help_text(const char *cmd)
+{
+    static const struct {
+        const char *name, *text;
+    } texts[] = {
+        { "watch", help_watch },   { "unwatch", help_unwatch }, { "list", help_list },
+        { "status", help_status }, { "series", help_series },   { "threads", help_threads },
+        { "help", help_help },
+    };
+    size_t i;
+
+    if (!cmd)
+        return help_overall;
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        if (!strcmp(cmd, texts[i].name))
+            return texts[i].text;
+    }
+    return NULL;
+}

@@ -1,0 +1,39 @@
+/* output.h - how osdctl prints: value formats, aligned text tables, JSON, and series rows as
+ * text, CSV or JSON. Everything writes to a FILE * so tests can capture it. */
+#ifndef OSDCTL_OUTPUT_H
+#define OSDCTL_OUTPUT_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum out_fmt { OUT_HUMAN, OUT_CSV, OUT_JSON };
+
+void fmt_bytes(char *buf, size_t n, double bytes);  /* "512 B", "10.0 MiB" */
+void fmt_clock(char *buf, size_t n, double epoch);  /* local time "HH:MM:SS.mmm" */
+void fmt_span(char *buf, size_t n, double secs);    /* "45s", "12m05s", "3h07m", "2d04h" */
+
+/* Prints v and a newline: indented, or on one line when compact (streams). -EIO on failure. */
+int output_json(FILE *f, const json_t *v, int compact);
+
+/* Series replies ({"columns": [...], "points": [[...], ...]}). Human and CSV print a header
+ * once and then rows, so --follow can print more rows under the same header. */
+void output_series_header(FILE *f, const json_t *columns, enum out_fmt fmt);
+void output_series_rows(FILE *f, const json_t *columns, const json_t *points, enum out_fmt fmt);
+/* A whole reply: header and rows, or the object itself on one line for OUT_JSON. */
+void output_series(FILE *f, const json_t *reply, enum out_fmt fmt);
+
+#define TABLE_MAX_COLS 32
+
+/* A text table whose column widths fit the widest cell. align: one 'l' or 'r' per column. */
+struct table {
+    size_t ncols, nrows, cap;
+    const char *align;
+    char **cells;   /* (nrows + 1) * ncols strings, row 0 is the header */
+};
+
+/* 0, -EINVAL (no or too many columns, align of the wrong length) or -ENOMEM. */
+int table_init(struct table *t, size_t ncols, const char *const *headers, const char *align);
+int table_add(struct table *t, const char *const *cells);  /* copies cells; 0 or -ENOMEM */
+void table_print(const struct table *t, FILE *f);
+void table_free(struct table *t);
+#endif

@@ -1,0 +1,23 @@
+/* rpc.h - JSON-RPC 2.0 framing for osdctl: encode a request, decode and check its reply. */
+#ifndef OSDCTL_RPC_H
+#define OSDCTL_RPC_H
+#include <jansson.h>
+
+#include "conn.h"
+
+#define RPC_DAEMON_ERROR 1 /* returned when the reply carries an error object */
+
+/* Encodes one request line (no newline); params may be NULL. Caller frees. NULL on ENOMEM. */
+char *rpc_request_encode(json_int_t id, const char *method, json_t *params);
+/* Decodes a reply line expected to answer request id. 0 with *result, RPC_DAEMON_ERROR with
+ * *error (both new references), or -EPROTO with a reason in why. */
+int rpc_reply_decode(const char *line, size_t len, json_int_t id, json_t **result, json_t **error,
+                     char *why, size_t whylen);
+/* Sends a request and reads its reply: 0, RPC_DAEMON_ERROR, -EPROTO (why says why) or a
+ * transport -errno from conn. params may be NULL and is not consumed. */
+int rpc_call(struct conn *c, json_int_t id, const char *method, json_t *params, json_t **result,
+             json_t **error, char *why, size_t whylen);
+/* Fields of an error object, with safe fallbacks for a malformed one. */
+int rpc_error_code(const json_t *error);
+const char *rpc_error_message(const json_t *error);
+#endif

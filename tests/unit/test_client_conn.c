@@ -1,0 +1,263 @@
+/* test_client_conn.c - the transport and JSON-RPC framing: a reply line of several MiB split
+ * across many reads, two replies in one read, EOF mid-line, timeouts, connect errors, and
+ * the checks on a reply (id, version, result xor error). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "conn.h"
+#include "rpc.h"
+
+#define BIG (5 * 1024 * 1024 + 123) /* > 4 MiB, not a multiple of any chunk size */
+
+struct writer {
+    int fd;
+    const char *data;
+    size_t len;
+    int close_after;
+};
+
+/* Writes in small uneven pieces with pauses, so the reader sees many partial reads. */
+static void *writer_run(void *arg)
+{
+    struct writer *w = arg;
+    size_t off = 0, piece = 1000;
+    int n = 0;
+
+    while (off < w->len) {
+        size_t k = piece < w->len - off ? piece : w->len - off;
+        ssize_t r = write(w->fd, w->data + off, k);
+
+        if (r <= 0)
+            break;
+        off += (size_t)r;
+        piece = 1000 + (piece * 7919) % 60000;
+        if (++n % 16 == 0) {
+            struct timespec ts = { 0, 200000 };
+
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (w->close_after)
+        shutdown(w->fd, SHUT_WR);
+    return NULL;
+}
+
+static void test_long_line(void)
+{
+    char *data = malloc(BIG + 32), *line;
+    struct writer w;
+    struct conn c;
+    pthread_t t;
+    size_t i, len = 0;
+    int sv[2], err;
+
+    if (!data) {
+        CHECK(0, "out of memory");
+        return;
+    }
+    for (i = 0; i < BIG; i++)
+        data[i] = (char)('a' + i % 26);
+    data[BIG] = '\n';
+    memcpy(data + BIG + 1, "second\n", 7);
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    /* A small send buffer bounds what one read can get, so the line arrives in pieces. */
+    {
+        int sz = 8192;
+
+        setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    }
+    w = (struct writer){ .fd = sv[1], .data = data, .len = BIG + 8, .close_after = 1 };
+    conn_init(&c, 5000);
+    conn_adopt(&c, sv[0]);
+    pthread_create(&t, NULL, writer_run, &w);
+
+    err = conn_read_line(&c, &line, &len);
+    CHECK_INT(err, 0);
+    CHECK(len == BIG, "expected a line of %d bytes, got %zu", BIG, len);
+    CHECK(len == BIG && !memcmp(line, data, BIG), "the long line's bytes differ from what was sent");
+    CHECK(line[len] == '\0', "the line must be NUL-terminated");
+    CHECK(c.reads > 100, "expected the line to arrive in many reads, got %lu", c.reads);
+
+    err = conn_read_line(&c, &line, &len);
+    CHECK_INT(err, 0);
+    CHECK_STR(line, "second");
+    err = conn_read_line(&c, &line, &len);
+    CHECK_INT(err, -ECONNRESET);
+
+    pthread_join(t, NULL);
+    conn_close(&c);
+    close(sv[1]);
+    free(data);
+}
+
+static void test_framing(void)
+{
+    struct conn c;
+    char *line;
+    size_t len;
+    int sv[2];
+
+    /* Two replies and the start of a third in one write; then EOF in the middle of it. */
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    conn_init(&c, 1000);
+    conn_adopt(&c, sv[0]);
+    CHECK_INT(write(sv[1], "one\n\ntwo\nthr", 12), 12);
+    shutdown(sv[1], SHUT_WR);
+    CHECK_INT(conn_read_line(&c, &line, &len), 0);
+    CHECK_STR(line, "one");
+    CHECK_INT(conn_read_line(&c, &line, &len), 0);
+    CHECK(len == 0 && line[0] == '\0', "expected an empty line, got \"%s\"", line);
+    CHECK_INT(conn_read_line(&c, &line, &len), 0);
+    CHECK_STR(line, "two");
+    CHECK_INT(conn_read_line(&c, &line, &len), -ECONNRESET);
+    conn_close(&c);
+    close(sv[1]);
+
+    /* A silent peer: the read gives up after the timeout, not before, not much after. */
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    conn_init(&c, 200);
+    conn_adopt(&c, sv[0]);
+    {
+        struct timespec a, b;
+        double ms;
+
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        CHECK_INT(conn_read_line(&c, &line, &len), -ETIMEDOUT);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+        CHECK(ms >= 190 && ms < 2000, "expected a timeout after ~200 ms, took %.0f ms", ms);
+    }
+    /* Sending to a peer that has gone away is -EPIPE, not a SIGPIPE death. */
+    close(sv[1]);
+    CHECK_INT(conn_send_line(&c, "x", 1), -EPIPE);
+    conn_close(&c);
+}
+
+static void test_connect(void)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    char dir[] = "/tmp/osdctl-conn-XXXXXX", path[64], longp[200];
+    struct conn c;
+    int fd;
+
+    conn_init(&c, 1000);
+    CHECK_INT(conn_open(&c, "/nonexistent/dir/osdetd.sock"), -ENOENT);
+    memset(longp, 'x', sizeof(longp) - 1);
+    longp[0] = '/';
+    longp[sizeof(longp) - 1] = '\0';
+    CHECK_INT(conn_open(&c, longp), -ENAMETOOLONG);
+
+    /* A socket file nobody listens on (a daemon that died) is refused. */
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp failed");
+    snprintf(path, sizeof(path), "%s/stale.sock", dir);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK_INT(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    close(fd);
+    CHECK_INT(conn_open(&c, path), -ECONNREFUSED);
+
+    /* A listening socket accepts even before anyone calls accept(). */
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    unlink(path);
+    CHECK_INT(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    CHECK_INT(listen(fd, 4), 0);
+    CHECK_INT(conn_open(&c, path), 0);
+    CHECK(c.fd >= 0, "expected a connected fd");
+    conn_close(&c);
+    close(fd);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void decode(const char *line, json_int_t id, int want, const char *why_part)
+{
+    json_t *res = NULL, *err = NULL;
+    char why[256] = "";
+    int got = rpc_reply_decode(line, strlen(line), id, &res, &err, why, sizeof(why));
+
+    CHECK(got == want, "reply %s: expected %d, got %d (%s)", line, want, got, why);
+    if (why_part)
+        CHECK(strstr(why, why_part), "reply %s: expected reason containing \"%s\", got \"%s\"", line, why_part, why);
+    CHECK((want == 0) == (res != NULL), "reply %s: result expected only on success", line);
+    CHECK((want == RPC_DAEMON_ERROR) == (err != NULL), "reply %s: error object expected only on daemon error", line);
+    json_decref(res);
+    json_decref(err);
+}
+
+static void test_rpc(void)
+{
+    json_t *p = json_pack("{s:i, s:s}", "pid", 12, "metric", "cpu"), *res, *err;
+    char why[128], *req;
+    struct conn c;
+    int sv[2];
+
+    /* Params are borrowed, and their member order is kept. */
+    req = rpc_request_encode(7, "series", p);
+    CHECK(p->refcount == 1, "params must not be consumed, refcount %zu", p->refcount);
+    json_decref(p);
+    CHECK_STR(req, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"series\",\"params\":{\"pid\":12,\"metric\":\"cpu\"}}");
+    free(req);
+    req = rpc_request_encode(8, "list", NULL);
+    CHECK_STR(req, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"list\"}");
+    free(req);
+
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"a\":1}}", 3, 0, NULL);
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32002,\"message\":\"not watched\"}}", 3,
+           RPC_DAEMON_ERROR, NULL);
+    decode("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"parse error\"}}", 3,
+           RPC_DAEMON_ERROR, NULL);
+    decode("{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{}}", 3, -EPROTO, "id does not match");
+    decode("{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":{}}", 3, -EPROTO, "id does not match");
+    decode("{\"jsonrpc\":\"1.0\",\"id\":3,\"result\":{}}", 3, -EPROTO, "not a JSON-RPC 2.0");
+    decode("{\"id\":3,\"result\":{}}", 3, -EPROTO, "not a JSON-RPC 2.0");
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3}", 3, -EPROTO, "exactly one");
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":1,\"error\":{}}", 3, -EPROTO, "exactly one");
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":\"bad\"}", 3, -EPROTO, "not an object");
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}", 3, -EPROTO, "not JSON");
+    decode("[1,2]", 3, -EPROTO, "not a JSON-RPC 2.0");
+
+    err = json_pack("{s:i, s:s}", "code", -32002, "message", "pid 5 is not watched");
+    CHECK_INT(rpc_error_code(err), -32002);
+    CHECK_STR(rpc_error_message(err), "pid 5 is not watched");
+    json_decref(err);
+    err = json_object();
+    CHECK_INT(rpc_error_code(err), 0);
+    CHECK(strstr(rpc_error_message(err), "no message"), "a message-less error needs a fallback text");
+    json_decref(err);
+
+    /* A whole call over a socketpair: the request goes out as one line, the reply comes back. */
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    conn_init(&c, 1000);
+    conn_adopt(&c, sv[0]);
+    {
+        const char *rep = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"targets\":[]}}\n";
+        char buf[256] = "";
+        ssize_t n;
+
+        CHECK_INT(write(sv[1], rep, strlen(rep)), (long long)strlen(rep));
+        CHECK_INT(rpc_call(&c, 1, "list", NULL, &res, &err, why, sizeof(why)), 0);
+        CHECK(json_is_array(json_object_get(res, "targets")), "expected the result object with 'targets'");
+        json_decref(res);
+        n = read(sv[1], buf, sizeof(buf) - 1);
+        CHECK(n > 0 && buf[n - 1] == '\n' && !memchr(buf, '\n', (size_t)n - 1),
+              "expected exactly one request line, got \"%s\"", buf);
+    }
+    conn_close(&c);
+    close(sv[1]);
+}
+
+int main(void)
+{
+    test_long_line();
+    test_framing();
+    test_connect();
+    test_rpc();
+    CHECK_DONE();
+}

@@ -1,0 +1,247 @@
+/* test_client_output.c - printing a series reply as CSV, JSON and text; value formats;
+ * tables; and the join of cpu + mem series used by "series --metric all". */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "output.h"
+#include "series.h"
+
+static const char cpu_reply[] =
+    "{\"pid\":1234,\"metric\":\"cpu\",\"interval_ms\":1000,"
+    "\"columns\":[\"time\",\"cpu_pct\",\"ctx_voluntary\",\"ctx_involuntary\"],"
+    "\"points\":[[1764072001.0,99.8,0,12],[1764072002.5,12.25,3,4]]}";
+
+static json_t *load(const char *s)
+{
+    json_error_t e;
+    json_t *v = json_loads(s, 0, &e);
+
+    CHECK(v != NULL, "test JSON does not parse: %s", e.text);
+    return v;
+}
+
+/* Runs print(f, arg) into a string. */
+static char *capture(void (*print)(FILE *, const json_t *, enum out_fmt), const json_t *v, enum out_fmt fmt)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    print(f, v, fmt);
+    fclose(f);
+    return buf;
+}
+
+static void test_series_output(void)
+{
+    json_t *r = load(cpu_reply), *back;
+    char *s;
+
+    s = capture(output_series, r, OUT_CSV);
+    CHECK_STR(s, "time,cpu_pct,ctx_voluntary,ctx_involuntary\n"
+                 "1764072001.000,99.8,0,12\n"
+                 "1764072002.500,12.25,3,4\n");
+    free(s);
+
+    s = capture(output_series, r, OUT_JSON);
+    CHECK_STR(s, "{\"pid\":1234,\"metric\":\"cpu\",\"interval_ms\":1000,"
+                 "\"columns\":[\"time\",\"cpu_pct\",\"ctx_voluntary\",\"ctx_involuntary\"],"
+                 "\"points\":[[1764072001.0,99.8,0,12],[1764072002.5,12.25,3,4]]}\n");
+    back = json_loads(s, 0, NULL);
+    CHECK(back && json_equal(back, r), "JSON output must read back as the reply it printed");
+    json_decref(back);
+    free(s);
+
+    s = capture(output_series, r, OUT_HUMAN);
+    CHECK_STR(s, "TIME                 CPU   CTXSW-VOL  CTXSW-INVOL\n"
+                 "12:00:01.000       99.8%           0           12\n"
+                 "12:00:02.500       12.2%           3            4\n");
+    free(s);
+    json_decref(r);
+
+    /* Memory: bytes humanised in text, raw in CSV; a null value is "-" and an empty field. */
+    r = load("{\"columns\":[\"time\",\"rss_bytes\",\"vm_bytes\"],"
+             "\"points\":[[1000.0,10485760,52428800],[1000.25,1536,null]]}");
+    s = capture(output_series, r, OUT_HUMAN);
+    CHECK_STR(s, "TIME                 RSS          VM\n"
+                 "00:16:40.000    10.0 MiB    50.0 MiB\n"
+                 "00:16:40.250     1.5 KiB           -\n");
+    free(s);
+    s = capture(output_series, r, OUT_CSV);
+    CHECK_STR(s, "time,rss_bytes,vm_bytes\n1000.000,10485760,52428800\n1000.250,1536,\n");
+    free(s);
+    json_decref(r);
+
+    /* No points: CSV still has its header. */
+    r = load("{\"columns\":[\"time\",\"cpu_pct\"],\"points\":[]}");
+    s = capture(output_series, r, OUT_CSV);
+    CHECK_STR(s, "time,cpu_pct\n");
+    free(s);
+    json_decref(r);
+}
+
+static void test_formats(void)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } bytes[] = {
+        { 0, "0 B" },           { 1023, "1023 B" },        { 1024, "1.0 KiB" },     { 1536, "1.5 KiB" },
+        { 1048575, "1.0 MiB" }, { 10485760, "10.0 MiB" },  { 5e12, "4.5 TiB" },     { 1023.0 * 1024, "1023.0 KiB" },
+    };
+    static const struct {
+        double v;
+        const char *want;
+    } spans[] = {
+        { 0, "0s" }, { 45, "45s" }, { 725, "12m05s" }, { 11220, "3h07m" }, { 187200, "2d04h" }, { -5, "0s" },
+    };
+    char buf[64];
+    const char *got = buf; /* CHECK_STR tests its argument for NULL */
+    size_t i;
+
+    for (i = 0; i < sizeof(bytes) / sizeof(bytes[0]); i++) {
+        fmt_bytes(buf, sizeof(buf), bytes[i].v);
+        CHECK(!strcmp(buf, bytes[i].want), "fmt_bytes(%.0f): expected \"%s\", got \"%s\"", bytes[i].v, bytes[i].want, buf);
+    }
+    for (i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
+        fmt_span(buf, sizeof(buf), spans[i].v);
+        CHECK(!strcmp(buf, spans[i].want), "fmt_span(%g): expected \"%s\", got \"%s\"", spans[i].v, spans[i].want, buf);
+    }
+    fmt_clock(buf, sizeof(buf), 1764072001.9996); /* rounds up into the next second */
+    CHECK_STR(got, "12:00:02.000");
+    fmt_clock(buf, sizeof(buf), 1764072001.123);
+    CHECK_STR(got, "12:00:01.123");
+    fmt_clock(buf, sizeof(buf), NAN);
+    CHECK_STR(got, "?");
+}
+
+static void test_table(void)
+{
+    static const char *const head[] = { "PID", "COMM", "CPU" };
+    static const char *const r1[] = { "1", "nginx-worker", "5.0%" };
+    static const char *const r2[] = { "12345", "sh", NULL };
+    struct table t;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    CHECK_INT(table_init(&t, 3, head, "rlr"), 0);
+    CHECK_INT(table_add(&t, r1), 0);
+    CHECK_INT(table_add(&t, r2), 0);
+    f = open_memstream(&buf, &len);
+    table_print(&t, f);
+    fclose(f);
+    CHECK_STR(buf, "  PID  COMM           CPU\n"
+                   "    1  nginx-worker  5.0%\n"
+                   "12345  sh               -\n");
+    free(buf);
+    table_free(&t);
+    CHECK_INT(table_init(&t, 3, head, "rl"), -EINVAL);
+    table_free(&t);
+}
+
+static void test_merge(void)
+{
+    json_t *cpu = load("{\"pid\":7,\"metric\":\"cpu\",\"interval_ms\":500,"
+                       "\"columns\":[\"time\",\"cpu_pct\",\"ctx_voluntary\",\"ctx_involuntary\"],"
+                       "\"points\":[[1000.0,50.0,1,2],[1001.0,60.5,3,4],[1002.0,70.0,5,6]]}");
+    json_t *mem = load("{\"pid\":7,\"metric\":\"mem\",\"interval_ms\":500,"
+                       "\"columns\":[\"time\",\"rss_bytes\",\"vm_bytes\"],"
+                       "\"points\":[[1001.0004,100,200],[1002.0006,110,210],[1003.0,120,220]]}");
+    json_t *parts[2] = { cpu, mem }, *m, *want, *s;
+    char *txt, why[128];
+
+    CHECK_INT(series_check(cpu, why, sizeof(why)), 0);
+    CHECK_INT(series_check(mem, why, sizeof(why)), 0);
+    m = series_merge(parts, 2);
+    CHECK(m != NULL, "merge failed");
+    if (!m)
+        return;
+    /* 1001.0004 is 1001.000 to the millisecond: one row; 1002.0006 is 1002.001: its own row. */
+    want = load("{\"pid\":7,\"metric\":\"all\",\"interval_ms\":500,"
+                "\"columns\":[\"time\",\"cpu_pct\",\"ctx_voluntary\",\"ctx_involuntary\",\"rss_bytes\",\"vm_bytes\"],"
+                "\"points\":[[1000.0,50.0,1,2,null,null],[1001.0,60.5,3,4,100,200],[1002.0,70.0,5,6,null,null],"
+                "[1002.0006,null,null,null,110,210],[1003.0,null,null,null,120,220]]}");
+    txt = json_dumps(m, JSON_COMPACT);
+    CHECK(json_equal(m, want), "merged series differs: got %s", txt);
+    free(txt);
+    CHECK_INT(series_check(m, why, sizeof(why)), 0);
+    CHECK(series_last_time(m) == 1003.0, "expected last time 1003, got %f", series_last_time(m));
+
+    txt = capture(output_series, m, OUT_CSV);
+    CHECK_STR(txt, "time,cpu_pct,ctx_voluntary,ctx_involuntary,rss_bytes,vm_bytes\n"
+                   "1000.000,50,1,2,,\n"
+                   "1001.000,60.5,3,4,100,200\n"
+                   "1002.000,70,5,6,,\n"
+                   "1002.001,,,,110,210\n"
+                   "1003.000,,,,120,220\n");
+    free(txt);
+
+    /* Slices select after < t <= upto; trim keeps the newest. */
+    s = series_slice(m, 1000.0, 1002.0);
+    CHECK_INT(json_array_size(json_object_get(s, "points")), 2);
+    CHECK(series_last_time(s) == 1002.0, "slice should end at 1002, got %f", series_last_time(s));
+    CHECK_INT(json_array_size(json_object_get(m, "points")), 5); /* the source is untouched */
+    json_decref(s);
+    s = series_slice(m, 1003.0, INFINITY);
+    CHECK_INT(json_array_size(json_object_get(s, "points")), 0);
+    CHECK(series_last_time(s) == -INFINITY, "an empty series has no last time");
+    json_decref(s);
+    CHECK_INT(series_trim(m, 2), 0);
+    CHECK_INT(json_array_size(json_object_get(m, "points")), 2);
+    CHECK(json_number_value(json_array_get(json_array_get(json_object_get(m, "points"), 0), 0)) == 1002.0006,
+          "trim must keep the newest points");
+
+    /* One family merges to itself, re-labelled. */
+    json_decref(m);
+    m = series_merge(parts, 1);
+    CHECK(m && json_equal(json_object_get(m, "points"), json_object_get(cpu, "points")),
+          "a one-family merge keeps the points");
+    json_decref(m);
+    CHECK(series_merge(parts, 0) == NULL, "merging nothing gives NULL");
+
+    json_decref(want);
+    json_decref(cpu);
+    json_decref(mem);
+}
+
+static void test_check(void)
+{
+    static const char *bad[] = {
+        "{\"points\":[]}",
+        "{\"columns\":[],\"points\":[]}",
+        "{\"columns\":[\"cpu_pct\",\"time\"],\"points\":[]}",
+        "{\"columns\":[\"time\",5],\"points\":[]}",
+        "{\"columns\":[\"time\",\"a\"],\"points\":[[1.0]]}",
+        "{\"columns\":[\"time\",\"a\"],\"points\":[[null,1]]}",
+        "{\"columns\":[\"time\",\"a\"],\"points\":[[1.0,\"x\"]]}",
+        "{\"columns\":[\"time\",\"a\"],\"points\":[[2.0,1],[1.0,1]]}",
+        "{\"columns\":[\"time\",\"a\"],\"points\":{}}",
+    };
+    char why[128];
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        json_t *r = load(bad[i]);
+
+        why[0] = '\0';
+        CHECK(series_check(r, why, sizeof(why)) == -EPROTO && why[0], "expected -EPROTO with a reason for %s", bad[i]);
+        json_decref(r);
+    }
+}
+
+int main(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    test_series_output();
+    test_formats();
+    test_table();
+    test_merge();
+    test_check();
+    CHECK_DONE();
+}

@@ -1,0 +1,297 @@
+/* test_client_parse.c - option parsing of every osdctl command and of the global options,
+ * and that each usage error makes osdctl exit 2 with a message and a hint (run in-process
+ * through cli_run(); no daemon is involved). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "cmds.h"
+#include "osd_proto.h"
+
+#define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
+
+static int argc_of(char **argv)
+{
+    int n = 0;
+
+    while (argv[n])
+        n++;
+    return n;
+}
+
+struct captured {
+    int rc;
+    char *out, *err;
+    size_t out_len, err_len;
+};
+
+/* Runs cli_run() on argv (NULL-terminated) with stdout/stderr captured. */
+static struct captured cli(char **argv)
+{
+    struct captured c = { 0 };
+    FILE *out = open_memstream(&c.out, &c.out_len);
+    FILE *err = open_memstream(&c.err, &c.err_len);
+    c.rc = cli_run(argc_of(argv), argv, out, err);
+    fclose(out);
+    fclose(err);
+    return c;
+}
+
+static void captured_free(struct captured *c)
+{
+    free(c->out);
+    free(c->err);
+}
+
+/* Expects exit 2, a message containing want, and a hint naming the help to read. */
+static void usage_error(char **argv, const char *want, const char *hint)
+{
+    struct captured c = cli(argv);
+
+    CHECK(c.rc == OSD_EXIT_USAGE, "argv[1]='%s' argv[2]='%s': expected exit 2, got %d", argv[1],
+          argv[1] ? argv[2] : "", c.rc);
+    CHECK(strstr(c.err, want), "expected stderr to contain \"%s\", got \"%s\"", want, c.err);
+    CHECK(strstr(c.err, hint), "expected hint \"%s\", got \"%s\"", hint, c.err);
+    CHECK(c.out_len == 0, "expected nothing on stdout, got \"%s\"", c.out);
+    captured_free(&c);
+}
+
+static void test_global(void)
+{
+    struct cli_global g;
+    char why[256];
+    char **a = ARGV("osdctl", "--socket", "/tmp/s", "--json", "--timeout=2.5", "list", "--timeout", "x");
+    int err = cli_parse_global(argc_of(a), a, &g, why, sizeof(why));
+
+    CHECK_INT(err, 0);
+    CHECK_STR(g.socket, "/tmp/s");
+    CHECK_INT(g.json, 1);
+    CHECK(g.timeout_s == 2.5, "expected timeout 2.5, got %g", g.timeout_s);
+    CHECK_INT(g.cmd_at, 5); /* options after the command are the command's */
+
+    a = ARGV("osdctl");
+    CHECK_INT(cli_parse_global(1, a, &g, why, sizeof(why)), 0);
+    CHECK(g.timeout_s == 10, "expected default timeout 10, got %g", g.timeout_s);
+    CHECK_INT(g.cmd_at, 1);
+    CHECK(g.socket == NULL && !g.json && !g.help && !g.version, "expected no options set");
+
+    usage_error(ARGV("osdctl"), "no command given", "osdctl --help");
+    usage_error(ARGV("osdctl", "--json"), "no command given", "osdctl --help");
+    usage_error(ARGV("osdctl", "frobnicate"), "unknown command 'frobnicate'", "osdctl --help");
+    usage_error(ARGV("osdctl", "--bogus", "list"), "unknown option '--bogus'", "osdctl --help");
+    usage_error(ARGV("osdctl", "--timeout", "-1", "list"), "--timeout '-1'", "osdctl --help");
+    usage_error(ARGV("osdctl", "--timeout", "99999", "list"), "--timeout '99999'", "osdctl --help");
+    usage_error(ARGV("osdctl", "--socket"), "option '--socket' needs a value", "osdctl --help");
+    usage_error(ARGV("osdctl", "--socket="), "--socket needs a path", "osdctl --help");
+    usage_error(ARGV("osdctl", "help", "nope"), "unknown command 'nope'", "osdctl --help");
+}
+
+static void test_help_version(void)
+{
+    static const char *cmds[] = { "watch", "unwatch", "list", "status", "series", "threads" };
+    struct captured c;
+    char want[64];
+    size_t i;
+
+    c = cli(ARGV("osdctl", "--version"));
+    CHECK_INT(c.rc, 0);
+    CHECK_STR(c.out, "osdctl " OSD_VERSION "\n");
+    captured_free(&c);
+
+    c = cli(ARGV("osdctl", "-h"));
+    CHECK_INT(c.rc, 0);
+    CHECK(strstr(c.out, "Usage: osdctl [GLOBAL OPTIONS] COMMAND"), "overall help expected, got \"%s\"", c.out);
+    captured_free(&c);
+    c = cli(ARGV("osdctl", "help"));
+    CHECK(c.rc == 0 && strstr(c.out, "Usage: osdctl [GLOBAL OPTIONS] COMMAND"), "'osdctl help': got %d \"%s\"", c.rc,
+          c.out);
+    captured_free(&c);
+    c = cli(ARGV("osdctl", "--help", "series"));
+    CHECK(c.rc == 0 && !strncmp(c.out, "Usage: osdctl series PID", 24), "'--help series' shows series help, got \"%.40s\"",
+          c.out);
+    captured_free(&c);
+    usage_error(ARGV("osdctl", "--help", "nope"), "unknown command 'nope'", "osdctl --help");
+
+    for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        struct captured a = cli(ARGV("osdctl", "help", (char *)cmds[i]));
+        struct captured b = cli(ARGV("osdctl", (char *)cmds[i], "--help"));
+        struct captured h = cli(ARGV("osdctl", "--socket", "/nonexistent", (char *)cmds[i], "-h"));
+
+        snprintf(want, sizeof(want), "Usage: osdctl %s ", cmds[i]);
+        CHECK(a.rc == 0 && b.rc == 0 && h.rc == 0, "%s help: expected exit 0, got %d/%d/%d", cmds[i], a.rc, b.rc, h.rc);
+        CHECK(!strncmp(a.out, want, strlen(want)), "help %s: expected \"%s...\", got \"%.40s\"", cmds[i], want, a.out);
+        CHECK(!strcmp(a.out, b.out) && !strcmp(a.out, h.out), "%s: 'help %s', '--help' and '-h' differ", cmds[i],
+              cmds[i]);
+        captured_free(&a);
+        captured_free(&b);
+        captured_free(&h);
+    }
+}
+
+static void test_watch(void)
+{
+    struct watch_opts o;
+    char why[256];
+    char **a;
+
+    a = ARGV("watch", "1234");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 1234 && !o.cpu && !o.mem && !o.no_children && !o.threads && !o.interval_ms && !o.exec,
+          "watch 1234: expected pid 1234 and no options, got pid %d", (int)o.pid);
+
+    a = ARGV("watch", "--cpu", "42", "--mem", "--no-children", "--threads", "--interval", "250", "--json");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 42 && o.cpu && o.mem && o.no_children && o.threads && o.interval_ms == 250 && o.json,
+          "watch with every option: got pid %d cpu %d mem %d nochildren %d threads %d interval %d json %d", (int)o.pid,
+          o.cpu, o.mem, o.no_children, o.threads, o.interval_ms, o.json);
+
+    a = ARGV("watch", "--cpu", "--exec", "--follow", "--", "sh", "-c", "exit 3");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.exec && o.follow && o.cpu && o.pid == 0, "watch --exec: expected exec, follow, cpu");
+    CHECK(o.cmd && !strcmp(o.cmd[0], "sh") && !strcmp(o.cmd[1], "-c") && !strcmp(o.cmd[2], "exit 3") && !o.cmd[3],
+          "watch --exec: CMD should be sh -c 'exit 3'");
+
+    /* Without "--", the first word starts CMD and later options are CMD's. */
+    a = ARGV("watch", "--exec", "ls", "-l", "--cpu");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.cmd && !strcmp(o.cmd[0], "ls") && !strcmp(o.cmd[1], "-l") && !strcmp(o.cmd[2], "--cpu") && !o.cpu,
+          "watch --exec ls -l --cpu: --cpu belongs to ls");
+
+    a = ARGV("watch", "--help", "--cpu");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK_INT(o.help, 1);
+
+    usage_error(ARGV("osdctl", "watch"), "watch: missing PID", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "0"), "'0' is not a process id", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "abc"), "'abc' is not a process id", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "2"), "unexpected argument '2'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--interval", "99"), "--interval must be whole milliseconds from 100 to 60000",
+                "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--interval", "60001"), "got '60001'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--interval", "1s"), "got '1s'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--interval"), "option '--interval' needs a value", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--net"), "unknown option '--net'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "--exec"), "--exec needs a command", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "--exec", "--"), "--exec needs a command", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--exec", "--", "true"), "either PID or --exec", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--follow"), "--follow needs --exec", "osdctl watch --help");
+}
+
+static void test_pid_commands(void)
+{
+    static const char *cmds[] = { "unwatch", "threads" };
+    struct pid_opts o;
+    char why[256], want[64], hint[64];
+    size_t i;
+
+    for (i = 0; i < 2; i++) {
+        char **a = ARGV((char *)cmds[i], "--json", "77");
+
+        CHECK_INT(pid_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+        CHECK(o.pid == 77 && o.json, "%s --json 77: expected pid 77 json 1, got %d %d", cmds[i], (int)o.pid, o.json);
+        snprintf(hint, sizeof(hint), "osdctl %s --help", cmds[i]);
+        snprintf(want, sizeof(want), "%s: missing PID", cmds[i]);
+        usage_error(ARGV("osdctl", (char *)cmds[i]), want, hint);
+        usage_error(ARGV("osdctl", (char *)cmds[i], "-5"), "unknown option '-5'", hint);
+        usage_error(ARGV("osdctl", (char *)cmds[i], "x5"), "'x5' is not a process id", hint);
+        usage_error(ARGV("osdctl", (char *)cmds[i], "5", "6"), "unexpected argument '6'", hint);
+        usage_error(ARGV("osdctl", (char *)cmds[i], "5", "--cpu"), "unknown option '--cpu'", hint);
+    }
+}
+
+static void test_plain_commands(void)
+{
+    struct plain_opts o;
+    char why[256];
+
+    CHECK_INT(plain_parse(2, ARGV("list", "--json"), &o, why, sizeof(why)), 0);
+    CHECK_INT(o.json, 1);
+    CHECK_INT(plain_parse(1, ARGV("status"), &o, why, sizeof(why)), 0);
+    CHECK_INT(o.json, 0);
+    usage_error(ARGV("osdctl", "list", "12"), "list: unexpected argument '12'", "osdctl list --help");
+    usage_error(ARGV("osdctl", "status", "--all"), "status: unknown option '--all'", "osdctl status --help");
+}
+
+static void test_series(void)
+{
+    struct series_opts o;
+    char why[256];
+    char **a;
+
+    a = ARGV("series", "9");
+    CHECK_INT(series_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 9 && o.metric == METRIC_CPU && o.since_s == -1 && o.until_s == -1 && o.limit == 0 &&
+              o.fmt == OUT_HUMAN && !o.follow,
+          "series 9: expected defaults (cpu, no range, human), got metric %d since %lld until %lld limit %lld fmt %d",
+          o.metric, (long long)o.since_s, (long long)o.until_s, o.limit, o.fmt);
+
+    a = ARGV("series", "--metric", "all", "9", "--since", "1h", "--until=10m", "--limit", "50", "--csv");
+    CHECK_INT(series_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.metric == METRIC_ALL && o.since_s == 3600 && o.until_s == 600 && o.limit == 50 && o.fmt == OUT_CSV,
+          "series with options: got metric %d since %lld until %lld limit %lld fmt %d", o.metric, (long long)o.since_s,
+          (long long)o.until_s, o.limit, o.fmt);
+
+    a = ARGV("series", "9", "--metric", "mem", "--json", "--follow", "--since", "90");
+    CHECK_INT(series_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.metric == METRIC_MEM && o.fmt == OUT_JSON && o.follow && o.since_s == 90,
+          "series mem json follow: got metric %d fmt %d follow %d since %lld", o.metric, o.fmt, o.follow,
+          (long long)o.since_s);
+
+    usage_error(ARGV("osdctl", "series"), "series: missing PID", "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--metric", "net"), "--metric must be cpu, mem or all, got 'net'",
+                "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--since", "10x"), "--since '10x' is not a duration",
+                "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--since", "99999999999999999999"), "is too large",
+                "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--until", "yesterday"), "--until 'yesterday'", "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--since", "10m", "--until", "1h"), "--until (3600 s ago) is before --since",
+                "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--limit", "0"), "--limit must be a whole number", "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--limit", "-3"), "--limit must be", "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--csv", "--json"), "choose one of --csv and --json",
+                "osdctl series --help");
+    usage_error(ARGV("osdctl", "--json", "series", "9", "--csv"), "choose one of --csv and --json",
+                "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--follow", "--until", "1m"), "--follow cannot be combined with --until",
+                "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "10"), "unexpected argument '10'", "osdctl series --help");
+}
+
+static void test_unreachable(void)
+{
+    struct captured c;
+
+    /* In-process; the binary is checked the same way in test_client_cli. */
+    unsetenv(OSD_SOCKET_ENV);
+    c = cli(ARGV("osdctl", "--socket", "/nonexistent/osdetd.sock", "list"));
+    CHECK_INT(c.rc, OSD_EXIT_UNREACHABLE);
+    CHECK(strstr(c.err, "/nonexistent/osdetd.sock") && strstr(c.err, "No such file or directory") &&
+              strstr(c.err, "osdetd running"),
+          "expected the path, the errno text and a hint, got \"%s\"", c.err);
+    captured_free(&c);
+
+    setenv(OSD_SOCKET_ENV, "/nonexistent/env.sock", 1);
+    c = cli(ARGV("osdctl", "status"));
+    CHECK_INT(c.rc, OSD_EXIT_UNREACHABLE);
+    CHECK(strstr(c.err, "/nonexistent/env.sock"), "expected OSDETD_SOCKET to be used, got \"%s\"", c.err);
+    captured_free(&c);
+
+    c = cli(ARGV("osdctl", "--socket", "/nonexistent/opt.sock", "status"));
+    CHECK(strstr(c.err, "/nonexistent/opt.sock"), "expected --socket to win over OSDETD_SOCKET, got \"%s\"", c.err);
+    captured_free(&c);
+    unsetenv(OSD_SOCKET_ENV);
+}
+
+int main(void)
+{
+    test_global();
+    test_help_version();
+    test_watch();
+    test_pid_commands();
+    test_plain_commands();
+    test_series();
+    test_unreachable();
+    CHECK_DONE();
+}
