@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "procfs.h"
+#include "state.h"
 #include "targets.h"
 
 /* A sweep older than this is re-read; targets ticking together share one read. */
@@ -111,8 +112,12 @@ static bool member_alive(struct target *t, pid_t pid)
 {
     struct proc_stat st;
 
-    if (pid == t->pid)
-        return procfs_stat(pid, &st) == 0 && st.start_ticks == t->start_ticks && st.state != 'Z' && st.state != 'X';
+    if (pid == t->pid) {
+        if (procfs_stat(pid, &st) || st.start_ticks != t->start_ticks || st.state == 'Z' || st.state == 'X')
+            return false;
+        memcpy(t->comm, st.comm, sizeof(t->comm)); /* follows exec, e.g. after `watch --exec` */
+        return true;
+    }
     return kill(pid, 0) == 0 || errno != ESRCH;
 }
 
@@ -288,6 +293,7 @@ static void mark_exited(struct target *t)
     t->state = TARGET_EXITED;
     t->exited_at = now_epoch();
     log_info("target %d (%s) exited", (int)t->pid, t->comm);
+    state_save_targets(t->d);
     daemon_notify_status(t->d);
 }
 
@@ -332,6 +338,7 @@ void target_sample(struct target *t)
             row[MEM_COL_VM] = (double)k.vm;
             series_append(&t->series[FAM_MEM], now_ms, row);
         }
+        detect_target_tick(t, now_ms);
     }
     if (!t->have_prev || k.total_ns >= t->prev_ns) {
         t->prev_ns = k.total_ns;

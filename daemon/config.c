@@ -22,6 +22,41 @@ void config_defaults(struct config *c)
     c->max_targets = OSD_MAX_TARGETS_DEFAULT;
     c->max_clients = 256;
     c->log_level = LOG_INFO;
+    c->detect.on = true;
+    c->detect.kind = DET_SPOT;
+    c->detect.stride = 10;
+    c->detect.q = 1e-4;
+    c->detect.calib = 300;
+    c->detect.window = 128;
+    c->anomaly_history = 10000;
+}
+
+json_t *config_json(const struct config *c)
+{
+    static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
+
+    return json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:f, s:I}", "socket", c->socket,
+                     "state_dir", c->state_dir, "interval_ms", c->interval_ms, "ring_capacity",
+                     (json_int_t)c->ring_capacity, "retention_s", c->retention_s, "max_targets", c->max_targets,
+                     "max_clients", c->max_clients, "log_level", levels[c->log_level & 7], "detector",
+                     c->detect.on ? det_kind_name(c->detect.kind) : "none", "detect_stride",
+                     (json_int_t)c->detect.stride, "detect_calib", (json_int_t)c->detect.calib, "detect_window",
+                     (json_int_t)c->detect.window, "detect_q", c->detect.q, "anomaly_history",
+                     (json_int_t)c->anomaly_history);
+}
+
+static int get_real(json_t *v, const char *key, double lo, double hi, double *out, char *err, size_t errlen)
+{
+    if (!json_is_number(v)) {
+        snprintf(err, errlen, "key '%s' must be a number", key);
+        return -EINVAL;
+    }
+    *out = json_number_value(v);
+    if (!(*out > lo && *out < hi)) {
+        snprintf(err, errlen, "key '%s' must be between %g and %g (exclusive), got %g", key, lo, hi, *out);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 static int get_int(json_t *v, const char *key, long long lo, long long hi, long long *out, char *err, size_t errlen)
@@ -91,6 +126,30 @@ int config_parse(struct config *c, const char *text, char *err, size_t errlen)
         } else if (!strcmp(key, "max_clients")) {
             ret = get_int(v, key, 1, 100000, &x, err, errlen);
             n.max_clients = (int)x;
+        } else if (!strcmp(key, "detector")) {
+            const char *name = json_string_value(v);
+            if (name && !strcmp(name, "none")) {
+                n.detect.on = false;
+            } else if (!name || det_kind_parse(name, &n.detect.kind)) {
+                snprintf(err, errlen, "key 'detector' must be one of spot, cs, mad, none");
+                ret = -EINVAL;
+            } else {
+                n.detect.on = true;
+            }
+        } else if (!strcmp(key, "detect_stride")) {
+            ret = get_int(v, key, 1, 100000, &x, err, errlen);
+            n.detect.stride = (size_t)x;
+        } else if (!strcmp(key, "detect_calib")) {
+            ret = get_int(v, key, 20, 1000000, &x, err, errlen);
+            n.detect.calib = (size_t)x;
+        } else if (!strcmp(key, "detect_window")) {
+            ret = get_int(v, key, 16, 100000, &x, err, errlen);
+            n.detect.window = (size_t)x;
+        } else if (!strcmp(key, "detect_q")) {
+            ret = get_real(v, key, 0, 0.5, &n.detect.q, err, errlen);
+        } else if (!strcmp(key, "anomaly_history")) {
+            ret = get_int(v, key, 1, 10000000, &x, err, errlen);
+            n.anomaly_history = (size_t)x;
         } else if (!strcmp(key, "log_level")) {
             int lvl = json_is_string(v) ? log_parse_level(json_string_value(v)) : -EINVAL;
             if (lvl < 0) {

@@ -2,7 +2,10 @@
  * command-line options. Every key is validated; errors name the key. */
 #ifndef OSD_CONFIG_H
 #define OSD_CONFIG_H
+#include <jansson.h>
 #include <stddef.h>
+
+#include "detect_feed.h"
 
 struct config {
     char socket[108];       /* sun_path size */
@@ -13,9 +16,12 @@ struct config {
     int max_targets;
     int max_clients;
     int log_level;          /* syslog priority */
+    struct detect_opts detect; /* defaults of new targets */
+    size_t anomaly_history;    /* anomalies kept in memory (the log keeps all) */
 };
 
 void config_defaults(struct config *c);
+json_t *config_json(const struct config *c); /* every key, as the file would spell it */
 /* Overlays the JSON object in `path` on c. On error returns -EINVAL/-ENOENT... and
  * writes a message naming the file, the key and the problem into err. */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);

@@ -10,9 +10,19 @@
 struct procmon;
 struct target;
 struct rpc_server;
+struct detect_worker;
+struct alerts;
+
+/* Command-line settings, kept to be re-applied over the file on reload. */
+struct daemon_cli {
+    const char *socket, *config, *state_dir, *log_level;
+    int interval_ms;
+    int no_bpf;
+};
 
 struct daemon {
     uv_loop_t *loop;
+    struct daemon_cli cli;
     struct config cfg;
     char config_path[256];
     struct procmon *pm;        /* NULL when BPF is unavailable: procfs fallback */
@@ -21,6 +31,8 @@ struct daemon {
     int ntargets;
     uint32_t next_target_id;
     struct rpc_server *rpc;
+    struct detect_worker *worker; /* NULL if it could not start: detection off */
+    struct alerts *alerts;
     double started_at;         /* epoch seconds */
     int64_t started_mono_ns;
     uv_signal_t sigint, sigterm, sighup;
@@ -29,6 +41,15 @@ struct daemon {
     int stopping;
 };
 
+#define DEFAULT_CONFIG "/etc/osdetd/osdetd.conf"
+
 double now_epoch(void); /* CLOCK_REALTIME seconds with sub-ms precision */
+/* The configuration from defaults, file (cli->config or DEFAULT_CONFIG if present),
+ * environment and options; path receives the file used ("" if none). */
+int daemon_build_config(const struct daemon_cli *cli, struct config *c, char *path, size_t pathlen, char *err,
+                        size_t errlen);
 void daemon_notify_status(struct daemon *d);
+/* Re-reads the configuration; an invalid one is refused (err says why) and nothing
+ * changes. Targets are kept; new defaults apply to targets watched afterwards. */
+int daemon_reload(struct daemon *d, char *err, size_t errlen);
 #endif

@@ -15,6 +15,8 @@ struct family_desc {
     const char *name;
     const char *const *cols; /* ncols names, the time column not included */
     size_t ncols;
+    const int *detect_cols; /* the columns fed to the anomaly detector */
+    size_t ndetect;
 };
 
 const struct family_desc *family_desc(enum family f);

@@ -11,32 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "collect_procmon.h"
 #include "daemon.h"
+#include "detect.h"
+#include "detect_feed.h"
 #include "log.h"
 #include "osd_proto.h"
 #include "rpc.h"
+#include "state.h"
 #include "targets.h"
 
-#define DEFAULT_CONFIG "/etc/osdetd/osdetd.conf"
-
-double now_epoch(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void daemon_notify_status(struct daemon *d)
-{
-    int running = 0;
-
-    for (struct target *t = d->targets; t; t = t->next)
-        running += t->state == TARGET_RUNNING;
-    sd_notifyf(0, "STATUS=%d targets (%d running), %zu clients%s", d->ntargets, running,
-               rpc_server_clients(d->rpc), d->pm ? "" : ", BPF unavailable: procfs fallback");
-}
 
 static void usage(FILE *f)
 {
@@ -57,14 +42,8 @@ static void usage(FILE *f)
             OSD_INTERVAL_DEFAULT_MS);
 }
 
-struct cli {
-    const char *socket, *config, *state_dir, *log_level;
-    int interval_ms;
-    int no_bpf;
-};
-
 /* Returns 0 to run, 1 to exit successfully (help/version), -1 on a usage error. */
-static int parse_cli(int argc, char **argv, struct cli *cli)
+static int parse_cli(int argc, char **argv, struct daemon_cli *cli)
 {
     static const struct option opts[] = {
         { "socket", required_argument, NULL, 's' },    { "config", required_argument, NULL, 'c' },
@@ -122,47 +101,6 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
     return 0;
 }
 
-/* Precedence: embedded defaults < config file < environment < command line. */
-static int configure(struct daemon *d, const struct cli *cli)
-{
-    char err[512];
-    const char *env = getenv(OSD_SOCKET_ENV);
-    struct stat st;
-
-    config_defaults(&d->cfg);
-    if (cli->config || stat(DEFAULT_CONFIG, &st) == 0) {
-        const char *path = cli->config ? cli->config : DEFAULT_CONFIG;
-        if (config_load(&d->cfg, path, err, sizeof(err))) {
-            fprintf(stderr, "osdetd: configuration error: %s\n", err);
-            return -EINVAL;
-        }
-        snprintf(d->config_path, sizeof(d->config_path), "%s", path);
-    }
-    if (env && *env)
-        snprintf(d->cfg.socket, sizeof(d->cfg.socket), "%s", env);
-    if (cli->socket) {
-        if (strlen(cli->socket) >= sizeof(d->cfg.socket)) {
-            fprintf(stderr, "osdetd: --socket path longer than %zu bytes\n", sizeof(d->cfg.socket) - 1);
-            return -EINVAL;
-        }
-        snprintf(d->cfg.socket, sizeof(d->cfg.socket), "%s", cli->socket);
-    }
-    if (cli->state_dir)
-        snprintf(d->cfg.state_dir, sizeof(d->cfg.state_dir), "%s", cli->state_dir);
-    if (cli->interval_ms)
-        d->cfg.interval_ms = cli->interval_ms;
-    if (cli->log_level) {
-        int lvl = log_parse_level(cli->log_level);
-        if (lvl < 0) {
-            fprintf(stderr, "osdetd: unknown --log-level '%s'\n", cli->log_level);
-            return -EINVAL;
-        }
-        d->cfg.log_level = lvl;
-    }
-    log_set_level(d->cfg.log_level);
-    return 0;
-}
-
 static void daemon_stop(struct daemon *d)
 {
     if (d->stopping)
@@ -171,6 +109,8 @@ static void daemon_stop(struct daemon *d)
     sd_notify(0, "STOPPING=1");
     log_info("stopping");
     targets_unwatch_all(d);
+    detect_stop(d->worker);
+    d->worker = NULL;
     rpc_server_stop(d->rpc);
     d->rpc = NULL;
     uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -185,10 +125,22 @@ static void on_signal(uv_signal_t *h, int signum)
     struct daemon *d = h->data;
 
     if (signum == SIGHUP) {
-        log_info("SIGHUP: configuration reload is not implemented yet; keeping the current settings");
+        char err[512];
+        daemon_reload(d, err, sizeof(err));
+        daemon_notify_status(d);
         return;
     }
     daemon_stop(d);
+}
+
+/* Anomalies and their ends go to subscribed clients as notifications. */
+static void on_alert(void *arg, const char *event, json_t *record, const struct anomaly *x)
+{
+    struct daemon *d = arg;
+    json_t *params = json_pack("{s:s, s:O}", "event", event, "anomaly", record);
+
+    rpc_server_notify(d->rpc, OSD_N_ANOMALY, params, x->pid, x->uid);
+    json_decref(params);
 }
 
 static void on_watchdog(uv_timer_t *h)
@@ -211,28 +163,44 @@ static void start_watchdog(struct daemon *d)
 int main(int argc, char **argv)
 {
     struct daemon d = { 0 };
-    struct cli cli = { 0 };
+    char err_msg[512];
     int ret, err;
 
-    ret = parse_cli(argc, argv, &cli);
+    ret = parse_cli(argc, argv, &d.cli);
     if (ret)
         return ret > 0 ? 0 : 2;
-    if (configure(&d, &cli))
+    if (daemon_build_config(&d.cli, &d.cfg, d.config_path, sizeof(d.config_path), err_msg, sizeof(err_msg))) {
+        fprintf(stderr, "osdetd: configuration error: %s\n", err_msg);
         return 2;
+    }
+    log_set_level(d.cfg.log_level);
     signal(SIGPIPE, SIG_IGN);
     d.loop = uv_default_loop();
     d.started_at = now_epoch();
     d.started_mono_ns = mono_ns();
-    if (cli.no_bpf) {
+    if (d.cli.no_bpf) {
         snprintf(d.bpf_error, sizeof(d.bpf_error), "disabled by --no-bpf");
     } else if ((err = procmon_open(&d.pm))) {
         snprintf(d.bpf_error, sizeof(d.bpf_error), "%s", strerror(-err));
         log_warn("cannot load BPF programs (%s): falling back to /proc sampling", strerror(-err));
         d.pm = NULL;
     }
+    err = alerts_open(d.cfg.state_dir, d.cfg.anomaly_history, &d.alerts);
+    if (err) {
+        procmon_close(d.pm);
+        return 1;
+    }
+    alerts_set_hook(d.alerts, on_alert, &d);
+    err = detect_start(d.loop, detect_on_done, &d, &d.worker);
+    if (err) {
+        log_warn("cannot start the detection worker (%s): detection is off", uv_strerror(err));
+        d.worker = NULL;
+    }
     err = rpc_server_start(&d, &d.rpc);
     if (err) {
-        uv_run(d.loop, UV_RUN_NOWAIT); /* let the listener close */
+        detect_stop(d.worker);
+        uv_run(d.loop, UV_RUN_NOWAIT); /* let the handles close */
+        alerts_close(d.alerts);
         procmon_close(d.pm);
         return 1;
     }
@@ -244,10 +212,12 @@ int main(int argc, char **argv)
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     uv_signal_start(&d.sighup, on_signal, SIGHUP);
     start_watchdog(&d);
+    state_restore_targets(&d);
     log_info("ready on %s (cpu source: %s)", d.cfg.socket, d.pm ? "bpf" : "procfs");
     sd_notify(0, "READY=1");
     daemon_notify_status(&d);
     uv_run(d.loop, UV_RUN_DEFAULT);
+    alerts_close(d.alerts);
     procmon_close(d.pm);
     uv_loop_close(d.loop);
     return 0;

@@ -70,6 +70,8 @@ int procfs_stat(pid_t pid, struct proc_stat *st)
         return gone(n);
     p = strstr(buf, "\nTgid:");
     st->tgid = p ? (pid_t)atoi(p + 6) : pid;
+    p = strstr(buf, "\nUid:");
+    st->uid = p ? (uid_t)strtoul(p + 5, NULL, 10) : (uid_t)-1;
     return 0;
 }
 

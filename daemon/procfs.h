@@ -10,6 +10,7 @@ struct proc_stat {
     char state;
     pid_t ppid;
     pid_t tgid;              /* from /proc/PID/status; differs from pid for a thread id */
+    uid_t uid;               /* real uid, from /proc/PID/status */
     uint64_t utime_ticks;
     uint64_t stime_ticks;
     uint64_t start_ticks;    /* since boot; with the pid, identifies a process across pid reuse */

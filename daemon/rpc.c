@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
@@ -21,13 +22,16 @@
 #define RESUME_QUEUE_BYTES (1u << 20)
 #define DROP_QUEUE_BYTES (64u << 20)   /* then give up on it */
 
-struct client {
+struct rpc_conn {
     uv_pipe_t pipe; /* first: the handle pointer is the client pointer */
     struct rpc_server *srv;
-    struct client *prev, *next;
+    struct rpc_conn *prev, *next;
     struct linebuf lb;
     int paused, closing;
     int draining; /* a fatal error reply is being flushed; read nothing more */
+    int subscribed;
+    pid_t sub_pid; /* 0: every target */
+    uid_t uid;     /* peer credentials, read once at accept */
 };
 
 struct rpc_server {
@@ -35,13 +39,13 @@ struct rpc_server {
     uv_pipe_t listener;
     char path[108];
     int activated; /* socket came from systemd: not ours to unlink */
-    struct client *clients;
+    struct rpc_conn *clients;
     size_t nclients;
 };
 
 struct write_req {
     uv_write_t req;
-    struct client *c;
+    struct rpc_conn *c;
     char *data;
 };
 
@@ -57,13 +61,13 @@ const char *rpc_server_path(const struct rpc_server *s)
 
 static void on_client_closed(uv_handle_t *h)
 {
-    struct client *c = (struct client *)h;
+    struct rpc_conn *c = (struct rpc_conn *)h;
 
     linebuf_free(&c->lb);
     free(c);
 }
 
-static void client_close(struct client *c)
+static void client_close(struct rpc_conn *c)
 {
     struct rpc_server *s = c->srv;
 
@@ -92,7 +96,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 static void on_written(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
-    struct client *c = w->c;
+    struct rpc_conn *c = w->c;
 
     free(w->data);
     free(w);
@@ -108,7 +112,7 @@ static void on_written(uv_write_t *req, int status)
     }
 }
 
-static void client_send(struct client *c, json_t *msg)
+static void client_send(struct rpc_conn *c, json_t *msg)
 {
     struct write_req *w;
     size_t qsize;
@@ -160,7 +164,7 @@ static void client_send(struct client *c, json_t *msg)
 
 static int on_line(char *line, size_t len, void *arg)
 {
-    struct client *c = arg;
+    struct rpc_conn *c = arg;
     struct daemon *d = c->srv->d;
     struct rpc_request req;
     struct rpc_error e = { 0 };
@@ -175,7 +179,7 @@ static int on_line(char *line, size_t len, void *arg)
         jsonrpc_request_free(&req);
         return 0;
     }
-    result = rpc_dispatch(d, &req, &e);
+    result = rpc_dispatch(d, c, &req, &e);
     if (req.id)
         client_send(c, result ? jsonrpc_result(req.id, result) : jsonrpc_error(req.id, &e));
     else
@@ -186,7 +190,7 @@ static int on_line(char *line, size_t len, void *arg)
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
-    struct client *c = (struct client *)req->handle;
+    struct rpc_conn *c = (struct rpc_conn *)req->handle;
 
     (void)status;
     free(req);
@@ -195,7 +199,7 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
-    struct client *c = (struct client *)stream;
+    struct rpc_conn *c = (struct rpc_conn *)stream;
     int err;
 
     if (nread < 0) {
@@ -225,10 +229,21 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         client_close(c);
 }
 
+static uid_t peer_uid(uv_pipe_t *p)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    uv_os_fd_t fd;
+
+    if (uv_fileno((uv_handle_t *)p, &fd) || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+        return (uid_t)-1;
+    return cred.uid;
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     struct rpc_server *s = listener->data;
-    struct client *c;
+    struct rpc_conn *c;
 
     if (status < 0) {
         log_warn("accept: %s", uv_strerror(status));
@@ -244,6 +259,7 @@ static void on_connection(uv_stream_t *listener, int status)
         uv_close((uv_handle_t *)&c->pipe, on_client_closed);
         return;
     }
+    c->uid = peer_uid(&c->pipe);
     c->next = s->clients;
     if (s->clients)
         s->clients->prev = c;
@@ -257,6 +273,41 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* A NULL connection is the daemon itself (tests, fuzzing): root, cannot subscribe. */
+uid_t rpc_conn_uid(const struct rpc_conn *c)
+{
+    return c ? c->uid : 0;
+}
+
+void rpc_conn_subscribe(struct rpc_conn *c, pid_t pid)
+{
+    if (!c)
+        return;
+    c->subscribed = 1;
+    c->sub_pid = pid;
+}
+
+size_t rpc_server_subscribers(const struct rpc_server *s)
+{
+    size_t n = 0;
+
+    for (const struct rpc_conn *c = s ? s->clients : NULL; c; c = c->next)
+        n += c->subscribed;
+    return n;
+}
+
+void rpc_server_notify(struct rpc_server *s, const char *method, json_t *params, pid_t pid, uid_t owner)
+{
+    struct rpc_conn *c, *next;
+
+    for (c = s ? s->clients : NULL; c; c = next) {
+        next = c->next; /* client_send may drop c */
+        if (!c->subscribed || c->closing || (c->sub_pid && c->sub_pid != pid) || (c->uid != 0 && c->uid != owner))
+            continue;
+        client_send(c, json_pack("{s:s, s:s, s:O}", "jsonrpc", "2.0", "method", method, "params", params));
+    }
 }
 
 static void on_listener_closed(uv_handle_t *h)

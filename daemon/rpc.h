@@ -4,11 +4,13 @@
 #define OSD_RPC_H
 #include <jansson.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "jsonrpc.h"
 
 struct daemon;
 struct rpc_server;
+struct rpc_conn;
 
 /* Listens on cfg.socket, or on the socket-activated fd when systemd passed one. */
 int rpc_server_start(struct daemon *d, struct rpc_server **out);
@@ -16,7 +18,16 @@ void rpc_server_stop(struct rpc_server *s); /* closes every client and the liste
 size_t rpc_server_clients(const struct rpc_server *s);
 const char *rpc_server_path(const struct rpc_server *s);
 
-/* rpc_methods.c: runs one parsed request. Returns the result (new reference), or NULL
- * with e filled. */
-json_t *rpc_dispatch(struct daemon *d, const struct rpc_request *req, struct rpc_error *e);
+/* The peer's uid from SO_PEERCRED ((uid_t)-1 if unknown: treated as nobody). */
+uid_t rpc_conn_uid(const struct rpc_conn *c);
+/* Marks a connection as subscribed to anomaly notifications (pid 0 = all targets). */
+void rpc_conn_subscribe(struct rpc_conn *c, pid_t pid);
+/* Sends {"jsonrpc":"2.0","method":method,"params":params} to every subscriber of pid
+ * that may see it: root, or the uid that owns it. */
+void rpc_server_notify(struct rpc_server *s, const char *method, json_t *params, pid_t pid, uid_t owner);
+size_t rpc_server_subscribers(const struct rpc_server *s);
+
+/* rpc_methods.c: runs one parsed request from connection c. Returns the result (new
+ * reference), or NULL with e filled. */
+json_t *rpc_dispatch(struct daemon *d, struct rpc_conn *c, const struct rpc_request *req, struct rpc_error *e);
 #endif

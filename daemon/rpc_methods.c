@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerts.h"
 #include "collect_procmon.h"
+#include "detect.h"
 #include "daemon.h"
 #include "osd_proto.h"
 #include "rpc.h"
@@ -37,6 +39,13 @@ static json_t *target_json(const struct target *t)
         for (size_t c = 0; c < fd->ncols; c++)
             json_object_set_new(last, fd->cols[c], number_json(t->last[f][c]));
     }
+    if (t->det.o.on)
+        json_object_set_new(opts, "detect",
+                            json_pack("{s:s, s:I, s:f, s:I, s:I}", "detector", det_kind_name(t->det.o.kind), "stride",
+                                      (json_int_t)t->det.o.stride, "q", t->det.o.q, "calib",
+                                      (json_int_t)t->det.o.calib, "window", (json_int_t)t->det.o.window));
+    else
+        json_object_set_new(opts, "detect", json_null());
     return json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o}", "pid", (int)t->pid, "comm", t->comm, "state",
                      t->state == TARGET_RUNNING ? "running" : "exited", "watched_at", t->watched_at, "exited_at",
                      t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(), "members",
@@ -53,7 +62,8 @@ static int get_pid(json_t *params, pid_t *pid, struct rpc_error *e)
     return 0;
 }
 
-static struct target *get_target(struct daemon *d, json_t *params, struct rpc_error *e)
+/* The target named by params.pid, if the client may use it. */
+static struct target *get_target(struct daemon *d, struct rpc_conn *c, json_t *params, struct rpc_error *e)
 {
     struct target *t;
     pid_t pid;
@@ -61,15 +71,58 @@ static struct target *get_target(struct daemon *d, json_t *params, struct rpc_er
     if (get_pid(params, &pid, e))
         return NULL;
     t = target_find(d, pid);
-    if (!t)
+    if (!t) {
         rpc_fail(e, OSD_E_NOT_WATCHED, "pid", "pid %d is not watched (see 'list')", (int)pid);
+        return NULL;
+    }
+    if (!target_visible(t, rpc_conn_uid(c))) {
+        rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d is watched by another user", (int)pid);
+        return NULL;
+    }
     return t;
 }
 
-static json_t *m_watch(struct daemon *d, json_t *p, struct rpc_error *e)
+/* The detection params of `watch`; absent ones keep the configured defaults. */
+static int detect_params(struct daemon *d, json_t *p, struct detect_opts *o, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "cpu", "mem", "children", "threads", "interval_ms", NULL };
-    struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms };
+    const char *name = NULL;
+    long long v;
+    bool present;
+
+    *o = d->cfg.detect;
+    if (param_string(p, "detector", false, &name, e))
+        return -1;
+    if (name && !strcmp(name, "none"))
+        o->on = false;
+    else if (name && det_kind_parse(name, &o->kind))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "detector", "unknown detector '%s' (expected spot, cs, mad or none)",
+                        name);
+    else if (name)
+        o->on = true;
+    if (param_int(p, "stride", false, 1, 100000, &v, &present, e))
+        return -1;
+    if (present)
+        o->stride = (size_t)v;
+    if (param_int(p, "calib", false, 20, 1000000, &v, &present, e))
+        return -1;
+    if (present)
+        o->calib = (size_t)v;
+    if (param_int(p, "window", false, 16, 100000, &v, &present, e))
+        return -1;
+    if (present)
+        o->window = (size_t)v;
+    if (param_number(p, "q", &o->q, &present, e))
+        return -1;
+    if (present && !(o->q > 0 && o->q < 0.5))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "q", "param 'q' must be in (0, 0.5), got %g", o->q);
+    return 0;
+}
+
+static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "pid",  "cpu",    "mem", "children", "threads", "interval_ms",
+                                           "detector", "stride", "q",   "calib",    "window",  NULL };
+    struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c) };
     bool present[FAM_MAX] = { false }, any = false, none = true;
     struct target *t;
     long long iv;
@@ -89,6 +142,8 @@ static json_t *m_watch(struct daemon *d, json_t *p, struct rpc_error *e)
     if (param_int(p, "interval_ms", false, OSD_INTERVAL_MIN_MS, OSD_INTERVAL_MAX_MS, &iv, NULL, e))
         return NULL;
     o.interval_ms = (int)iv;
+    if (detect_params(d, p, &o.detect, e))
+        return NULL;
     if (!any) /* no family named: the default set */
         o.fam[FAM_CPU] = o.fam[FAM_MEM] = true, none = false;
     if (none) {
@@ -118,6 +173,12 @@ static json_t *m_watch(struct daemon *d, json_t *p, struct rpc_error *e)
         rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "pid %d is a thread of process %d; watch %d (with threads: true)",
                  (int)pid, (int)owner, (int)owner);
         return NULL;
+    case -EPERM:
+        rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d belongs to another user", (int)pid);
+        return NULL;
+    case -EDOM:
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "detector", "invalid detector parameters for %s", det_kind_name(o.detect.kind));
+        return NULL;
     case -EMFILE:
         rpc_fail(e, OSD_E_LIMIT, NULL, "too many targets (max_targets=%d)", d->cfg.max_targets);
         return NULL;
@@ -130,13 +191,13 @@ static json_t *m_watch(struct daemon *d, json_t *p, struct rpc_error *e)
     }
 }
 
-static json_t *m_unwatch(struct daemon *d, json_t *p, struct rpc_error *e)
+static json_t *m_unwatch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { "pid", NULL };
     struct target *t;
     json_t *r;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, p, e)))
+    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)))
         return NULL;
     r = json_pack("{s:i, s:I}", "pid", (int)t->pid, "samples", (json_int_t)target_samples(t));
     target_unwatch(t);
@@ -144,7 +205,7 @@ static json_t *m_unwatch(struct daemon *d, json_t *p, struct rpc_error *e)
     return r;
 }
 
-static json_t *m_list(struct daemon *d, json_t *p, struct rpc_error *e)
+static json_t *m_list(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { NULL };
     json_t *arr;
@@ -153,7 +214,8 @@ static json_t *m_list(struct daemon *d, json_t *p, struct rpc_error *e)
         return NULL;
     arr = json_array();
     for (struct target *t = d->targets; t; t = t->next)
-        json_array_append_new(arr, target_json(t));
+        if (target_visible(t, rpc_conn_uid(c)))
+            json_array_append_new(arr, target_json(t));
     return json_pack("{s:o}", "targets", arr);
 }
 
@@ -170,12 +232,13 @@ static long self_rss_bytes(void)
     return pages * sysconf(_SC_PAGESIZE);
 }
 
-static json_t *m_status(struct daemon *d, json_t *p, struct rpc_error *e)
+static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
+    (void)c;
     static const char *const allowed[] = { NULL };
     size_t series_bytes = 0, progs_n;
     int running = 0, exited = 0;
-    json_t *bpf, *progs;
+    json_t *bpf, *progs, *detect;
 
     if (params_only(p, allowed, e))
         return NULL;
@@ -203,12 +266,18 @@ static json_t *m_status(struct daemon *d, json_t *p, struct rpc_error *e)
     } else {
         bpf = json_pack("{s:s, s:s}", "cpu_source", "procfs", "error", d->bpf_error);
     }
-    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I}, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
+    detect = json_pack("{s:b, s:s, s:I, s:I, s:I, s:s, s:I}", "worker", d->worker != NULL, "default_detector",
+                       d->cfg.detect.on ? det_kind_name(d->cfg.detect.kind) : "none", "queue",
+                       (json_int_t)(d->worker ? detect_queue_len(d->worker) : 0), "anomalies",
+                       (json_int_t)alerts_count(d->alerts), "subscribers",
+                       (json_int_t)rpc_server_subscribers(d->rpc), "log", alerts_path(d->alerts), "log_errors",
+                       (json_int_t)alerts_log_errors(d->alerts));
+    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I}, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
                      "version", OSD_VERSION, "pid", (int)getpid(), "uptime_s",
                      (double)(mono_ns() - d->started_mono_ns) / 1e9, "socket", d->cfg.socket, "targets", d->ntargets,
                      "targets_running", running, "targets_exited", exited, "clients",
                      (json_int_t)rpc_server_clients(d->rpc), "memory", "rss_bytes", (json_int_t)self_rss_bytes(),
-                     "series_bytes", (json_int_t)series_bytes, "bpf", bpf, "config", "interval_ms",
+                     "series_bytes", (json_int_t)series_bytes, "bpf", bpf, "detection", detect, "config", "interval_ms",
                      d->cfg.interval_ms, "ring_capacity", (json_int_t)d->cfg.ring_capacity, "retention_s",
                      d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
 }
@@ -242,7 +311,7 @@ static json_t *series_json(const struct series *s, const struct family_desc *fd,
     return json_pack("{s:o, s:o}", "columns", columns, "points", points);
 }
 
-static json_t *m_series(struct daemon *d, json_t *p, struct rpc_error *e)
+static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { "pid", "metric", "since", "until", "limit", NULL };
     const char *metric = NULL;
@@ -252,7 +321,7 @@ static json_t *m_series(struct daemon *d, json_t *p, struct rpc_error *e)
     json_t *r;
     int f;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, p, e)) || param_string(p, "metric", true, &metric, e) ||
+    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) || param_string(p, "metric", true, &metric, e) ||
         param_number(p, "since", &since, NULL, e) || param_number(p, "until", &until, NULL, e) ||
         param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e))
         return NULL;
@@ -281,14 +350,14 @@ static int cmp_busy(const void *a, const void *b)
     return (x->cpu_pct < y->cpu_pct) - (x->cpu_pct > y->cpu_pct);
 }
 
-static json_t *m_threads(struct daemon *d, json_t *p, struct rpc_error *e)
+static json_t *m_threads(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { "pid", NULL };
     struct thread_stat *sorted;
     struct target *t;
     json_t *arr;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, p, e)))
+    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)))
         return NULL;
     if (!t->opts.threads) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d is not watched per thread (watch it with --threads)",
@@ -317,21 +386,79 @@ static json_t *m_threads(struct daemon *d, json_t *p, struct rpc_error *e)
     return json_pack("{s:i, s:f, s:o}", "pid", (int)t->pid, "time", t->threads_time, "threads", arr);
 }
 
-json_t *rpc_dispatch(struct daemon *d, const struct rpc_request *req, struct rpc_error *e)
+static json_t *m_anomalies(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "since", "until", "pid", "metric", "limit", NULL };
+    double since = 0, until = 1e16;
+    const char *metric = NULL;
+    long long pid = 0, limit = 0;
+
+    if (params_only(p, allowed, e) || param_number(p, "since", &since, NULL, e) ||
+        param_number(p, "until", &until, NULL, e) || param_int(p, "pid", false, 1, 0x7fffffff, &pid, NULL, e) ||
+        param_string(p, "metric", false, &metric, e) || param_int(p, "limit", false, 1, 10000000, &limit, NULL, e))
+        return NULL;
+    return json_pack("{s:o}", "anomalies",
+                     alerts_query(d->alerts, since, until, (pid_t)pid, metric, (size_t)limit, rpc_conn_uid(c)));
+}
+
+static json_t *m_subscribe(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "pid", NULL };
+    long long pid = 0;
+
+    (void)d;
+    if (params_only(p, allowed, e) || param_int(p, "pid", false, 1, 0x7fffffff, &pid, NULL, e))
+        return NULL;
+    rpc_conn_subscribe(c, (pid_t)pid);
+    return json_pack("{s:b, s:i}", "subscribed", 1, "pid", (int)pid);
+}
+
+static json_t *m_config_get(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { NULL };
+
+    (void)c;
+    if (params_only(p, allowed, e))
+        return NULL;
+    return json_pack("{s:s?, s:o}", "path", d->config_path[0] ? d->config_path : NULL, "config", config_json(&d->cfg));
+}
+
+static json_t *m_config_reload(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { NULL };
+    char err[512];
+
+    if (params_only(p, allowed, e))
+        return NULL;
+    if (rpc_conn_uid(c) != 0) {
+        rpc_fail(e, OSD_E_PERMISSION, NULL, "permission denied: only root may reload the configuration");
+        return NULL;
+    }
+    if (daemon_reload(d, err, sizeof(err))) {
+        rpc_fail(e, OSD_E_CONFIG, NULL, "configuration refused, the current one stays: %s", err);
+        return NULL;
+    }
+    daemon_notify_status(d);
+    return m_config_get(d, c, p, e);
+}
+
+json_t *rpc_dispatch(struct daemon *d, struct rpc_conn *c, const struct rpc_request *req, struct rpc_error *e)
 {
     static const struct {
         const char *name;
-        json_t *(*fn)(struct daemon *, json_t *, struct rpc_error *);
+        json_t *(*fn)(struct daemon *, struct rpc_conn *, json_t *, struct rpc_error *);
     } methods[] = {
-        { OSD_M_WATCH, m_watch },   { OSD_M_UNWATCH, m_unwatch }, { OSD_M_LIST, m_list },
-        { OSD_M_STATUS, m_status }, { OSD_M_SERIES, m_series },   { OSD_M_THREADS, m_threads },
+        { OSD_M_WATCH, m_watch },       { OSD_M_UNWATCH, m_unwatch },     { OSD_M_LIST, m_list },
+        { OSD_M_STATUS, m_status },     { OSD_M_SERIES, m_series },       { OSD_M_THREADS, m_threads },
+        { OSD_M_ANOMALIES, m_anomalies }, { OSD_M_SUBSCRIBE, m_subscribe },
+        { OSD_M_CONFIG_GET, m_config_get }, { OSD_M_CONFIG_RELOAD, m_config_reload },
     };
     json_t *r;
 
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
         if (strcmp(req->method, methods[i].name))
             continue;
-        r = methods[i].fn(d, req->params, e);
+        r = methods[i].fn(d, c, req->params, e);
         if (!r && !e->code)
             rpc_fail(e, OSD_E_INTERNAL, NULL, "out of memory");
         return r;

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "procfs.h"
+#include "state.h"
 
 struct target *target_find(struct daemon *d, pid_t pid)
 {
@@ -108,6 +109,7 @@ static void target_free(struct target *t)
 {
     for (int f = 0; f < FAM_MAX; f++)
         series_free(&t->series[f]);
+    detect_target_free(t);
     free(t->threads);
     free(t->seen);
     free(t);
@@ -152,6 +154,8 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     }
     if (st.state == 'Z' || st.state == 'X')
         return -ESRCH;
+    if (o->uid != 0 && st.uid != o->uid)
+        return -EPERM;
     t = calloc(1, sizeof(*t));
     if (!t)
         return -ENOMEM;
@@ -159,11 +163,15 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     t->id = ++d->next_target_id;
     t->pid = pid;
     t->start_ticks = st.start_ticks;
+    t->uid = o->uid;
     memcpy(t->comm, st.comm, sizeof(t->comm));
     t->opts = *o;
     t->state = TARGET_RUNNING;
     t->watched_at = now_epoch();
+    t->det.o = o->detect;
     err = series_setup(t, d->cfg.ring_capacity);
+    if (!err && (err = detect_target_init(t)) == -EINVAL)
+        err = -EDOM; /* -EINVAL means "a thread id" to the caller */
     if (err)
         goto err_free;
     if (o->children)
@@ -193,6 +201,7 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     target_sample(t); /* baseline: the first point comes one interval later */
     uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
     t->collecting = true;
+    state_save_targets(d);
     log_info("watching pid %d (%s) as target %u: cpu=%d mem=%d children=%d threads=%d interval=%dms", (int)pid,
              t->comm, t->id, o->fam[FAM_CPU], o->fam[FAM_MEM], o->children, o->threads, o->interval_ms);
     *out = t;
@@ -208,9 +217,11 @@ void target_unwatch(struct target *t)
 
     if (d->pm)
         procmon_remove_target(d->pm, t->id);
+    detect_target_stop(t);
     list_del(d, t);
     uv_timer_stop(&t->timer);
     uv_close((uv_handle_t *)&t->timer, on_timer_closed);
+    state_save_targets(d);
 }
 
 void targets_unwatch_all(struct daemon *d)
@@ -233,6 +244,7 @@ void target_stop_collecting(struct target *t)
         return;
     t->collecting = false;
     uv_timer_stop(&t->timer);
+    detect_target_stop(t);
     if (t->d->cfg.retention_s > 0)
         uv_timer_start(&t->timer, on_retention, (uint64_t)t->d->cfg.retention_s * 1000, 0);
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "detect_feed.h"
 #include "families.h"
 #include "series.h"
 
@@ -16,6 +17,8 @@ struct watch_opts {
     bool fam[FAM_MAX]; /* families collected */
     bool children, threads;
     int interval_ms;
+    struct detect_opts detect;
+    uid_t uid; /* the client asking; non-root may only watch its own processes */
 };
 
 enum target_state { TARGET_RUNNING, TARGET_EXITED };
@@ -43,6 +46,7 @@ struct target {
     uint32_t id;
     pid_t pid;
     uint64_t start_ticks;
+    uid_t uid;       /* the client uid that watched it: only it (and root) may see it */
     char comm[32];
     struct watch_opts opts;
     enum target_state state;
@@ -62,6 +66,8 @@ struct target {
     size_t nthreads;
     double threads_time;
 
+    struct target_detect det;
+
     struct proc_seen *seen; /* procfs fallback only */
     size_t nseen, seen_cap;
 
@@ -72,8 +78,14 @@ struct target {
 
 /* Starts watching. Returns 0 and *out, or a negative errno: -ESRCH no such process,
  * -EEXIST already watched (*owner_pid set), -EINVAL pid is a thread
- * (*owner_pid = its process), -EMFILE too many targets, -ENOSPC map full. */
+ * (*owner_pid = its process), -EMFILE too many targets, -ENOSPC map full, -EPERM not the client's process,
+ * -EDOM detector parameters refused by the detector. */
 int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct target **out, pid_t *owner_pid);
+/* May the client uid see or act on the target? */
+static inline bool target_visible(const struct target *t, uid_t uid)
+{
+    return uid == 0 || uid == t->uid;
+}
 void target_unwatch(struct target *t); /* detaches and frees (asynchronously, via uv_close) */
 struct target *target_find(struct daemon *d, pid_t pid);
 struct target *target_find_id(struct daemon *d, uint32_t id);

@@ -17,6 +17,11 @@
 #define OSD_M_STATUS "status"
 #define OSD_M_SERIES "series"
 #define OSD_M_THREADS "threads"
+#define OSD_M_ANOMALIES "anomalies"
+#define OSD_M_SUBSCRIBE "subscribe"
+#define OSD_M_CONFIG_GET "config.get"
+#define OSD_M_CONFIG_RELOAD "config.reload"
+#define OSD_N_ANOMALY "anomaly" /* notification sent to subscribers */
 
 /* Metric families accepted by "series" */
 #define OSD_METRIC_CPU "cpu"
@@ -37,6 +42,7 @@
 #define OSD_E_LIMIT (-32004)
 #define OSD_E_PERMISSION (-32005)
 #define OSD_E_BPF (-32006)
+#define OSD_E_CONFIG (-32007)
 
 /* Limits and defaults */
 #define OSD_INTERVAL_MIN_MS 100

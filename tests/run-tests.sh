@@ -21,4 +21,24 @@ for variant in release asan; do
         status=1
     fi
 done
+# libFuzzer targets, each for a bounded time on its committed seed corpus (new inputs go
+# to a scratch directory; a crash leaves its reproducer in build-test-fuzz/).
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+echo "=== fuzz: configure and build (build-test-fuzz, clang)"
+CC=clang cmake -S . -B build-test-fuzz -DOSD_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-test-fuzz -j"$JOBS"
+for target in build-test-fuzz/tests/fuzz/fuzz_*; do
+    name=$(basename "$target")
+    corpus=tests/fuzz/corpus/${name#fuzz_}
+    scratch=$(mktemp -d)
+    echo "=== fuzz: $name for ${FUZZ_SECONDS}s"
+    if (cd build-test-fuzz && "../$target" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -max_len=65536 \
+            -print_final_stats=0 "$scratch" "../$corpus" 2>"$name.log"); then
+        echo "$name: passed ($(grep -o 'Done [0-9]* runs' "build-test-fuzz/$name.log" || true))"
+    else
+        echo "$name: FAILED"; tail -40 "build-test-fuzz/$name.log"
+        status=1
+    fi
+    rm -rf "$scratch"
+done
 exit $status
