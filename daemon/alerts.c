@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,10 +74,17 @@ static void push(struct alerts *a, const struct anomaly *x)
         a->next_id = x->id + 1;
 }
 
-/* JSON has no infinity: a detector's "infinitely unlikely" becomes the largest double. */
+/* JSON has no infinity: a detector's "infinitely unlikely" becomes 1e300, which stays
+ * finite after a round trip through 15 printed digits (DBL_MAX would not). */
+#define SCORE_INF 1e300
+
 static double finite_or_max(double v)
 {
-    return isfinite(v) ? v : isnan(v) ? 0 : v > 0 ? DBL_MAX : -DBL_MAX;
+    if (isnan(v))
+        return 0;
+    if (v > SCORE_INF || v < -SCORE_INF)
+        return v > 0 ? SCORE_INF : -SCORE_INF;
+    return v;
 }
 
 json_t *anomaly_json(const struct anomaly *x)

@@ -24,7 +24,7 @@ static json_t *number_json(double v)
 
 static json_t *target_json(const struct target *t)
 {
-    json_t *last = json_null(), *opts;
+    json_t *last = json_null(), *opts, *det;
 
     opts = json_pack("{s:b, s:b, s:i}", "children", t->opts.children, "threads", t->opts.threads, "interval_ms",
                      t->opts.interval_ms);
@@ -46,10 +46,20 @@ static json_t *target_json(const struct target *t)
                                       (json_int_t)t->det.o.calib, "window", (json_int_t)t->det.o.window));
     else
         json_object_set_new(opts, "detect", json_null());
-    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o}", "pid", (int)t->pid, "comm", t->comm, "state",
-                     t->state == TARGET_RUNNING ? "running" : "exited", "watched_at", t->watched_at, "exited_at",
-                     t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(), "members",
-                     (json_int_t)t->nmembers, "samples", (json_int_t)target_samples(t), "options", opts, "last", last);
+    /* until `scored` > 0 the detector is still calibrating on the stream */
+    det = t->det.o.on ? json_pack("{s:I, s:I, s:I, s:I}", "points", (json_int_t)t->det.seq, "scored",
+                                  (json_int_t)t->det.scored, "anomalous_points", (json_int_t)t->det.anomalous_points,
+                                  "errors", (json_int_t)t->det.errors)
+                      : json_null();
+    if (det && t->det.scored) {
+        json_object_set_new(det, "last_score", number_json(t->det.last_score > 1e300 ? 1e300 : t->det.last_score));
+        json_object_set_new(det, "threshold", number_json(t->det.last_threshold));
+    }
+    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o}", "pid", (int)t->pid, "comm", t->comm,
+                     "state", t->state == TARGET_RUNNING ? "running" : "exited", "watched_at", t->watched_at,
+                     "exited_at", t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(), "members",
+                     (json_int_t)t->nmembers, "samples", (json_int_t)target_samples(t), "options", opts, "last", last,
+                     "detection", det);
 }
 
 static int get_pid(json_t *params, pid_t *pid, struct rpc_error *e)
