@@ -246,7 +246,7 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
 {
     (void)c;
     static const char *const allowed[] = { NULL };
-    size_t series_bytes = 0, progs_n;
+    size_t series_bytes = 0, series_cap = 0, progs_n;
     int running = 0, exited = 0;
     json_t *bpf, *progs, *detect;
 
@@ -254,6 +254,7 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
         return NULL;
     for (struct target *t = d->targets; t; t = t->next) {
         series_bytes += target_series_bytes(t);
+        series_cap += target_series_cap_bytes(t);
         if (t->state == TARGET_RUNNING)
             running++;
         else
@@ -282,12 +283,12 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
                        (json_int_t)alerts_count(d->alerts), "subscribers",
                        (json_int_t)rpc_server_subscribers(d->rpc), "log", alerts_path(d->alerts), "log_errors",
                        (json_int_t)alerts_log_errors(d->alerts));
-    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I}, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
+    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
                      "version", OSD_VERSION, "pid", (int)getpid(), "uptime_s",
                      (double)(mono_ns() - d->started_mono_ns) / 1e9, "socket", d->cfg.socket, "targets", d->ntargets,
                      "targets_running", running, "targets_exited", exited, "clients",
                      (json_int_t)rpc_server_clients(d->rpc), "memory", "rss_bytes", (json_int_t)self_rss_bytes(),
-                     "series_bytes", (json_int_t)series_bytes, "bpf", bpf, "detection", detect, "config", "interval_ms",
+                     "series_bytes", (json_int_t)series_bytes, "series_capacity_bytes", (json_int_t)series_cap, "bpf", bpf, "detection", detect, "config", "interval_ms",
                      d->cfg.interval_ms, "ring_capacity", (json_int_t)d->cfg.ring_capacity, "retention_s",
                      d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
 }

@@ -5,19 +5,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SERIES_FIRST_ALLOC 64
+
+static int grow(struct series *s, size_t alloc)
+{
+    int64_t *t = realloc(s->t_ms, alloc * sizeof(*t));
+    double *v;
+
+    if (!t)
+        return -ENOMEM;
+    s->t_ms = t;
+    v = realloc(s->v, alloc * s->ncols * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    s->v = v;
+    s->alloc = alloc;
+    return 0;
+}
+
 int series_init(struct series *s, size_t cap, size_t ncols)
 {
     memset(s, 0, sizeof(*s));
-    if (!cap || !ncols || cap > SIZE_MAX / sizeof(double) / ncols)
+    if (!cap || !ncols || cap > SIZE_MAX / sizeof(double) / (ncols + 1))
         return -EINVAL;
-    s->t_ms = malloc(cap * sizeof(*s->t_ms));
-    s->v = malloc(cap * ncols * sizeof(*s->v));
-    if (!s->t_ms || !s->v) {
+    s->cap = cap;
+    s->ncols = ncols;
+    if (grow(s, cap < SERIES_FIRST_ALLOC ? cap : SERIES_FIRST_ALLOC)) {
         series_free(s);
         return -ENOMEM;
     }
-    s->cap = cap;
-    s->ncols = ncols;
     return 0;
 }
 
@@ -28,6 +44,7 @@ void series_free(struct series *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* Wrapping starts only once alloc == cap, so the modulus is always the capacity. */
 static size_t slot(const struct series *s, size_t i)
 {
     size_t k = s->head + i;
@@ -45,7 +62,12 @@ int series_append(struct series *s, int64_t t_ms, const double *vals)
         k = s->head;
         s->head = slot(s, 1);
     } else {
-        k = slot(s, s->len++);
+        if (s->len == s->alloc) { /* head is 0 until the first wrap: realloc keeps order */
+            size_t n = s->alloc * 2 < s->cap ? s->alloc * 2 : s->cap;
+            if (grow(s, n))
+                return -ENOMEM;
+        }
+        k = s->len++;
     }
     s->t_ms[k] = t_ms;
     memcpy(s->v + k * s->ncols, vals, s->ncols * sizeof(*vals));
@@ -87,6 +109,11 @@ void series_range(const struct series *s, int64_t since_ms, int64_t until_ms, si
 }
 
 size_t series_bytes(const struct series *s)
+{
+    return s->alloc * (sizeof(*s->t_ms) + s->ncols * sizeof(*s->v));
+}
+
+size_t series_cap_bytes(const struct series *s)
 {
     return s->cap * (sizeof(*s->t_ms) + s->ncols * sizeof(*s->v));
 }

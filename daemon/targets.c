@@ -37,6 +37,15 @@ size_t target_series_bytes(const struct target *t)
     return n;
 }
 
+size_t target_series_cap_bytes(const struct target *t)
+{
+    size_t n = 0;
+
+    for (int f = 0; f < FAM_MAX; f++)
+        n += series_cap_bytes(&t->series[f]);
+    return n;
+}
+
 size_t target_samples(const struct target *t)
 {
     for (int f = 0; f < FAM_MAX; f++)

@@ -89,7 +89,8 @@ static inline bool target_visible(const struct target *t, uid_t uid)
 void target_unwatch(struct target *t); /* detaches and frees (asynchronously, via uv_close) */
 struct target *target_find(struct daemon *d, pid_t pid);
 struct target *target_find_id(struct daemon *d, uint32_t id);
-size_t target_series_bytes(const struct target *t);
+size_t target_series_bytes(const struct target *t);     /* allocated now */
+size_t target_series_cap_bytes(const struct target *t); /* the bound, at full rings */
 size_t target_samples(const struct target *t); /* rows stored in its first family */
 /* One sampling step; exposed for tests and the first baseline. */
 void target_sample(struct target *t);

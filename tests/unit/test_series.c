@@ -94,8 +94,37 @@ static void test_large(void)
     series_free(&s);
 }
 
+/* Storage starts small, doubles up to the capacity, and wraps correctly after growing. */
+static void test_growth(void)
+{
+    struct series s;
+    double v;
+    int64_t t;
+
+    CHECK_INT(series_init(&s, 100, 1), 0);
+    CHECK_INT(series_bytes(&s), 64 * 16);
+    CHECK_INT(series_cap_bytes(&s), 100 * 16);
+    for (int i = 0; i < 65; i++) {
+        v = i;
+        CHECK_INT(series_append(&s, i, &v), 0);
+    }
+    CHECK_INT(series_bytes(&s), 100 * 16); /* doubled, clamped to the capacity */
+    for (int i = 65; i < 250; i++) {
+        v = i;
+        series_append(&s, i, &v);
+    }
+    CHECK_INT(s.len, 100);
+    for (size_t i = 0; i < s.len; i++) {
+        const double *r = series_row(&s, i, &t);
+        CHECK_INT(t, 150 + (int)i);
+        CHECK_INT(r[0], 150 + (int)i);
+    }
+    series_free(&s);
+}
+
 int main(void)
 {
+    test_growth();
     test_append_and_wrap();
     test_time_goes_back();
     test_range();
