@@ -293,7 +293,7 @@ static void mark_exited(struct target *t)
     t->state = TARGET_EXITED;
     t->exited_at = now_epoch();
     log_info("target %d (%s) exited", (int)t->pid, t->comm);
-    state_save_targets(t->d);
+    state_changed(t->d);
     daemon_notify_status(t->d);
 }
 

@@ -298,7 +298,8 @@ void procmon_stats(struct procmon *pm, struct procmon_stats *st)
     int err;
 
     memset(st, 0, sizeof(*st));
-    if (procmon_sweep(pm, 0, &err)) {
+    /* a recent sweep will do: status polled by many clients must not re-read the maps */
+    if (procmon_sweep(pm, 200 * 1000 * 1000LL, &err)) {
         st->watched_entries = pm->sw.nmembers;
         st->cpu_entries = pm->sw.ncpu;
     }

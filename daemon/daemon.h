@@ -37,6 +37,8 @@ struct daemon {
     int64_t started_mono_ns;
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t watchdog;
+    uv_timer_t state_timer; /* coalesces saves of targets.json (state.c) */
+    int state_dirty;
     int watchdog_on;
     int stopping;
 };

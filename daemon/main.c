@@ -105,6 +105,7 @@ static void daemon_stop(struct daemon *d)
 {
     if (d->stopping)
         return;
+    state_close(d); /* what was watched is saved before the targets are torn down */
     d->stopping = 1;
     sd_notify(0, "STOPPING=1");
     log_info("stopping");
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     uv_signal_start(&d.sighup, on_signal, SIGHUP);
     start_watchdog(&d);
+    state_init(&d);
     state_restore_targets(&d);
     log_info("ready on %s (cpu source: %s)", d.cfg.socket, d.pm ? "bpf" : "procfs");
     sd_notify(0, "READY=1");

@@ -21,6 +21,7 @@
 #define PAUSE_QUEUE_BYTES (8u << 20)   /* stop reading a client with this much unsent */
 #define RESUME_QUEUE_BYTES (1u << 20)
 #define DROP_QUEUE_BYTES (64u << 20)   /* then give up on it */
+#define LINES_PER_TURN 16              /* requests served per client per loop turn */
 
 struct rpc_conn {
     uv_pipe_t pipe; /* first: the handle pointer is the client pointer */
@@ -29,6 +30,9 @@ struct rpc_conn {
     struct linebuf lb;
     int paused, closing;
     int draining; /* a fatal error reply is being flushed; read nothing more */
+    int reading;  /* uv_read_start is in effect */
+    int eof;      /* the peer finished sending: serve what is buffered, then close */
+    int backlog;  /* complete requests may be buffered: served from the idle handle */
     int subscribed;
     pid_t sub_pid; /* 0: every target */
     uid_t uid;     /* peer credentials, read once at accept */
@@ -37,6 +41,8 @@ struct rpc_conn {
 struct rpc_server {
     struct daemon *d;
     uv_pipe_t listener;
+    uv_idle_t idle;   /* serves client backlogs a slice per loop turn */
+    size_t nbacklog;  /* clients with backlog set */
     char path[108];
     int activated; /* socket came from systemd: not ours to unlink */
     struct rpc_conn *clients;
@@ -48,6 +54,9 @@ struct write_req {
     struct rpc_conn *c;
     char *data;
 };
+
+static void set_backlog(struct rpc_conn *c, int on);
+static void on_idle(uv_idle_t *h);
 
 size_t rpc_server_clients(const struct rpc_server *s)
 {
@@ -74,6 +83,7 @@ static void client_close(struct rpc_conn *c)
     if (c->closing)
         return;
     c->closing = 1;
+    set_backlog(c, 0);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -91,8 +101,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = buf->base ? suggested : 0;
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
-
+static void client_resume(struct rpc_conn *c);
 static void on_written(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
@@ -108,7 +117,7 @@ static void on_written(uv_write_t *req, int status)
     }
     if (c->paused && !c->draining && uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) < RESUME_QUEUE_BYTES) {
         c->paused = 0;
-        uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+        client_resume(c);
     }
 }
 
@@ -157,14 +166,12 @@ static void client_send(struct rpc_conn *c, json_t *msg)
         log_warn("dropping a client that does not read its replies (%zu bytes queued)", qsize);
         client_close(c);
     } else if (qsize > PAUSE_QUEUE_BYTES && !c->paused) {
-        c->paused = 1;
-        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->paused = 1; /* stops serving and reading until the replies drain */
     }
 }
 
-static int on_line(char *line, size_t len, void *arg)
+static void serve_line(struct rpc_conn *c, char *line, size_t len)
 {
-    struct rpc_conn *c = arg;
     struct daemon *d = c->srv->d;
     struct rpc_request req;
     struct rpc_error e = { 0 };
@@ -173,11 +180,11 @@ static int on_line(char *line, size_t len, void *arg)
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
         len--;
     if (!len)
-        return 0; /* blank lines are keep-alives */
+        return; /* blank lines are keep-alives */
     if (jsonrpc_parse(line, len, &req, &e)) {
         client_send(c, jsonrpc_error(req.id, &e));
         jsonrpc_request_free(&req);
-        return 0;
+        return;
     }
     result = rpc_dispatch(d, c, &req, &e);
     if (req.id)
@@ -185,7 +192,6 @@ static int on_line(char *line, size_t len, void *arg)
     else
         json_decref(result);
     jsonrpc_request_free(&req);
-    return c->closing ? -EPIPE : 0;
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -197,36 +203,126 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     client_close(c);
 }
 
+/* Closes after the queued replies are written (uv_shutdown waits for them). */
+static void client_finish(struct rpc_conn *c)
+{
+    uv_shutdown_t *sd;
+
+    if (c->closing || c->draining)
+        return;
+    c->draining = 1;
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        c->reading = 0;
+    }
+    sd = calloc(1, sizeof(*sd));
+    if (!sd || uv_shutdown(sd, (uv_stream_t *)&c->pipe, on_shutdown)) {
+        free(sd);
+        client_close(c);
+    }
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static void set_backlog(struct rpc_conn *c, int on)
+{
+    struct rpc_server *s = c->srv;
+
+    if (c->backlog == on)
+        return;
+    c->backlog = on;
+    if (on && !s->nbacklog++)
+        uv_idle_start(&s->idle, on_idle);
+    else if (!on && !--s->nbacklog)
+        uv_idle_stop(&s->idle);
+}
+
+/* Serves up to LINES_PER_TURN buffered requests. While requests remain (or replies pile
+ * up) the client is not read, so the kernel's socket buffer pushes back on it and every
+ * other client gets its turn; nothing it sent is dropped. */
+static void client_serve(struct rpc_conn *c)
+{
+    char *line;
+    size_t len;
+    int n = 0;
+
+    while (!c->closing && !c->draining && !c->paused && n < LINES_PER_TURN && linebuf_take(&c->lb, &line, &len)) {
+        serve_line(c, line, len);
+        n++;
+    }
+    if (c->closing || c->draining)
+        return;
+    if (c->paused || n == LINES_PER_TURN) {
+        /* more may be buffered: stop reading, come back on the next loop turn */
+        if (c->reading) {
+            uv_read_stop((uv_stream_t *)&c->pipe);
+            c->reading = 0;
+        }
+        set_backlog(c, !c->paused);
+        return;
+    }
+    set_backlog(c, 0);
+    linebuf_trim(&c->lb);
+    if (c->eof) {
+        client_finish(c);
+    } else if (!c->reading) {
+        uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+        c->reading = 1;
+    }
+}
+
+static void client_resume(struct rpc_conn *c)
+{
+    client_serve(c);
+}
+
+static void on_idle(uv_idle_t *h)
+{
+    struct rpc_server *s = h->data;
+    struct rpc_conn *c, *next;
+
+    for (c = s->clients; c; c = next) {
+        next = c->next; /* serving may close c */
+        if (c->backlog)
+            client_serve(c);
+    }
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     struct rpc_conn *c = (struct rpc_conn *)stream;
     int err;
 
     if (nread < 0) {
-        /* EOF or error: a partial line is dropped with its client; replies already
-         * queued are still written by libuv before the close completes. */
+        /* EOF: requests already complete are still served and answered; a partial last
+         * line is dropped with the connection. Errors close at once. */
         free(buf->base);
-        client_close(c);
+        uv_read_stop(stream);
+        c->reading = 0;
+        if (nread != UV_EOF) {
+            client_close(c);
+            return;
+        }
+        c->eof = 1;
+        client_serve(c);
         return;
     }
-    err = linebuf_feed(&c->lb, buf->base, (size_t)nread, on_line, c);
+    err = linebuf_append(&c->lb, buf->base, (size_t)nread);
     free(buf->base);
     if (err == -E2BIG) {
         struct rpc_error e;
+        /* the requests before the oversized one are answered first */
+        client_serve(c);
         rpc_fail(&e, OSD_E_TOO_LARGE, NULL, "message larger than %d bytes; closing the connection", OSD_MAX_MSG);
         client_send(c, jsonrpc_error(NULL, &e));
-        uv_read_stop(stream);
-        c->draining = 1;
-        /* Close after the error reply is flushed: uv_shutdown waits for queued writes. */
-        uv_shutdown_t *sd = calloc(1, sizeof(*sd));
-        if (!sd || uv_shutdown(sd, stream, on_shutdown)) {
-            free(sd);
-            client_close(c);
-        }
+        client_finish(c);
         return;
     }
-    if (err && err != -EPIPE)
+    if (err) {
         client_close(c);
+        return;
+    }
+    client_serve(c);
 }
 
 static uid_t peer_uid(uv_pipe_t *p)
@@ -273,6 +369,7 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+    c->reading = 1;
 }
 
 /* A NULL connection is the daemon itself (tests, fuzzing): root, cannot subscribe. */
@@ -369,6 +466,8 @@ int rpc_server_start(struct daemon *d, struct rpc_server **out)
         return -ENOMEM;
     s->d = d;
     snprintf(s->path, sizeof(s->path), "%s", d->cfg.socket);
+    uv_idle_init(d->loop, &s->idle);
+    s->idle.data = s;
     uv_pipe_init(d->loop, &s->listener, 0);
     s->listener.data = s;
     n = sd_listen_fds(1);
@@ -398,7 +497,7 @@ int rpc_server_start(struct daemon *d, struct rpc_server **out)
         }
         chmod(s->path, 0660);
     }
-    err = uv_listen((uv_stream_t *)&s->listener, 128, on_connection);
+    err = uv_listen((uv_stream_t *)&s->listener, SOMAXCONN, on_connection); /* bursts of clients queue, not fail */
     if (err) {
         log_err("listen %s: %s", s->path, uv_strerror(err));
         goto err_close;
@@ -406,7 +505,8 @@ int rpc_server_start(struct daemon *d, struct rpc_server **out)
     *out = s;
     return 0;
 err_close:
-    /* the handle must still be closed through the loop; s is freed in its callback */
+    /* the handles must still be closed through the loop; s is freed in the last callback */
+    uv_close((uv_handle_t *)&s->idle, NULL);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     return err;
 }
@@ -419,5 +519,6 @@ void rpc_server_stop(struct rpc_server *s)
         client_close(s->clients);
     if (!s->activated)
         unlink(s->path);
+    uv_close((uv_handle_t *)&s->idle, NULL);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 }

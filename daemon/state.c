@@ -46,15 +46,46 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
+static void on_save_timer(uv_timer_t *h)
+{
+    state_flush(h->data);
+}
+
+void state_init(struct daemon *d)
+{
+    uv_timer_init(d->loop, &d->state_timer);
+    d->state_timer.data = d;
+}
+
+void state_changed(struct daemon *d)
+{
+    if (d->stopping || d->state_dirty)
+        return; /* shutting down keeps the targets for the next start */
+    d->state_dirty = 1;
+    uv_timer_start(&d->state_timer, on_save_timer, STATE_SAVE_DELAY_MS, 0);
+}
+
+int state_flush(struct daemon *d)
+{
+    if (!d->state_dirty)
+        return 0;
+    d->state_dirty = 0;
+    uv_timer_stop(&d->state_timer);
+    return state_save_targets(d);
+}
+
+void state_close(struct daemon *d)
+{
+    state_flush(d);
+    uv_close((uv_handle_t *)&d->state_timer, NULL);
+}
+
 int state_save_targets(struct daemon *d)
 {
     char path[300], tmp[310];
     json_t *root, *arr = json_array();
     char *text;
     int fd, err = 0;
-
-    if (d->stopping)
-        return 0; /* shutting down: keep the targets for the next start */
     for (struct target *t = d->targets; t; t = t->next)
         if (t->state == TARGET_RUNNING)
             json_array_append_new(arr, target_state(t));

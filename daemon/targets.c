@@ -210,7 +210,7 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     target_sample(t); /* baseline: the first point comes one interval later */
     uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
     t->collecting = true;
-    state_save_targets(d);
+    state_changed(d);
     log_info("watching pid %d (%s) as target %u: cpu=%d mem=%d children=%d threads=%d interval=%dms", (int)pid,
              t->comm, t->id, o->fam[FAM_CPU], o->fam[FAM_MEM], o->children, o->threads, o->interval_ms);
     *out = t;
@@ -230,7 +230,7 @@ void target_unwatch(struct target *t)
     list_del(d, t);
     uv_timer_stop(&t->timer);
     uv_close((uv_handle_t *)&t->timer, on_timer_closed);
-    state_save_targets(d);
+    state_changed(d);
 }
 
 void targets_unwatch_all(struct daemon *d)

@@ -55,6 +55,19 @@ static void test_limit(void)
     CHECK_INT(linebuf_feed(&lb, big, 60, collect, &g), 0);
     CHECK_INT(linebuf_feed(&lb, big, 60, collect, &g), -E2BIG); /* 120 > 100 across reads */
     linebuf_free(&lb);
+    /* a line completed by the chunk that carries its newline counts its earlier part */
+    linebuf_init(&lb, 100);
+    CHECK_INT(linebuf_append(&lb, big, 90), 0);
+    memcpy(big + 20, "\n", 1);
+    CHECK_INT(linebuf_append(&lb, big, 30), -E2BIG); /* 90 + 20 before the newline */
+    linebuf_free(&lb);
+    /* a chunk holding a whole over-long line between two newlines */
+    linebuf_init(&lb, 100);
+    memset(big, 'x', sizeof(big));
+    big[0] = '\n';
+    big[250] = '\n';
+    CHECK_INT(linebuf_append(&lb, big, 260), -E2BIG);
+    linebuf_free(&lb);
 }
 
 static void test_callback_stop(void)
@@ -82,8 +95,36 @@ static void test_byte_by_byte(void)
     linebuf_free(&lb);
 }
 
+/* Lines left when the reader stops stay buffered and come out in order later. */
+static void test_take_later(void)
+{
+    struct linebuf lb;
+    char *line;
+    size_t len;
+
+    linebuf_init(&lb, 100);
+    CHECK_INT(linebuf_append(&lb, "a\nbb\ncc", 7), 0);
+    CHECK_INT(linebuf_take(&lb, &line, &len), 1);
+    CHECK_STR(line, "a");
+    CHECK_INT(linebuf_append(&lb, "c\n", 2), 0); /* append between takes */
+    CHECK_INT(linebuf_take(&lb, &line, &len), 1);
+    CHECK_STR(line, "bb");
+    CHECK_INT(linebuf_take(&lb, &line, &len), 1);
+    CHECK_STR(line, "ccc");
+    CHECK_INT(len, 3);
+    CHECK_INT(linebuf_take(&lb, &line, &len), 0);
+    /* many complete lines may exceed max together; only one line is limited */
+    for (int i = 0; i < 50; i++)
+        CHECK_INT(linebuf_append(&lb, "0123456789\n", 11), 0);
+    for (int i = 0; i < 50; i++)
+        CHECK_INT(linebuf_take(&lb, &line, &len), 1);
+    CHECK_INT(linebuf_take(&lb, &line, &len), 0);
+    linebuf_free(&lb);
+}
+
 int main(void)
 {
+    test_take_later();
     test_split();
     test_limit();
     test_callback_stop();
