@@ -6,7 +6,8 @@ set(OSD_SERVICE_TESTS
   systemd test_systemd.py 120
   restart test_restart.py 180
   config test_config.py 120
-  access test_access.py 120)
+  access test_access.py 120
+  soak test_soak.py 600)
 if(NOT OSD_SANITIZE) # packages are made from the release build only
   list(APPEND OSD_SERVICE_TESTS deb test_deb.py 300)
 endif()
