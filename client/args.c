@@ -123,3 +123,21 @@ int args_parse_seconds(const char *s, double max, double *v)
     *v = d;
     return 0;
 }
+
+int args_parse_real(const char *s, double *v)
+{
+    char *end;
+    double d;
+
+    if (!s || !(isdigit((unsigned char)*s) || (*s == '.' && isdigit((unsigned char)s[1]))))
+        return -EINVAL;
+    errno = 0;
+    d = strtod(s, &end);
+    /* strtod also takes hex, "inf" and "nan"; an exponent is fine here ("1e-4"). */
+    if (*end || strpbrk(s, "xXpPiInN"))
+        return -EINVAL;
+    if (errno == ERANGE || !isfinite(d))
+        return -ERANGE;
+    *v = d;
+    return 0;
+}

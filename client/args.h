@@ -13,4 +13,7 @@ int args_parse_pid(const char *s, pid_t *pid);
 int args_parse_int(const char *s, long long min, long long max, long long *v);
 /* A non-negative decimal number of seconds no larger than max ("10", "0.5"). 0, -EINVAL, -ERANGE. */
 int args_parse_seconds(const char *s, double max, double *v);
+/* A finite non-negative decimal number, exponent allowed ("0.001", "1e-4"); no sign, hex,
+ * "inf" or "nan". 0, -EINVAL or -ERANGE (overflows or underflows). */
+int args_parse_real(const char *s, double *v);
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze.h"
 #include "args.h"
 #include "cmds.h"
 #include "help.h"
@@ -25,8 +26,9 @@ static const struct command {
     const char *name;
     int (*run)(struct cli *cli, int argc, char **argv);
 } commands[] = {
-    { "watch", cmd_watch },   { "unwatch", cmd_unwatch }, { "list", cmd_list },
-    { "status", cmd_status }, { "series", cmd_series },   { "threads", cmd_threads },
+    { "watch", cmd_watch },         { "unwatch", cmd_unwatch }, { "list", cmd_list },
+    { "status", cmd_status },       { "series", cmd_series },   { "threads", cmd_threads },
+    { "anomalies", cmd_anomalies }, { "config", cmd_config },
 };
 
 int cli_parse_global(int argc, char **argv, struct cli_global *g, char *why, size_t whylen)
@@ -112,17 +114,9 @@ int cli_bad_reply(struct cli *cli, const char *why)
     return OSD_EXIT_DAEMON_ERROR;
 }
 
-int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result)
+/* Turns the outcome of a request into a message and an exit status. */
+static int cli_report(struct cli *cli, const char *method, int ret, json_t *error, const char *why)
 {
-    json_t *error = NULL;
-    char why[256] = "";
-    int ret;
-
-    *result = NULL;
-    ret = cli_connect(cli);
-    if (ret)
-        return ret;
-    ret = rpc_call(&cli->conn, ++cli->next_id, method, params, result, &error, why, sizeof(why));
     switch (ret) {
     case 0:
         return 0;
@@ -130,7 +124,6 @@ int cli_call(struct cli *cli, const char *method, json_t *params, json_t **resul
         fprintf(cli->err, "osdctl: %s (code %d)\n", rpc_error_message(error), rpc_error_code(error));
         if (cli->json)
             output_json(cli->out, error, 0);
-        json_decref(error);
         return OSD_EXIT_DAEMON_ERROR;
     case -EINTR:
         return CLI_INTERRUPTED;
@@ -155,6 +148,56 @@ int cli_call(struct cli *cli, const char *method, json_t *params, json_t **resul
     }
 }
 
+int cli_call_notify(struct cli *cli, const char *method, json_t *params, json_t **result, rpc_notify_fn fn,
+                    void *arg)
+{
+    json_int_t id = ++cli->next_id;
+    json_t *error = NULL;
+    char why[256] = "";
+    int ret;
+
+    *result = NULL;
+    ret = cli_connect(cli);
+    if (ret)
+        return ret;
+    ret = rpc_send(&cli->conn, id, method, params);
+    if (!ret)
+        ret = rpc_recv_reply(&cli->conn, id, conn_deadline(&cli->conn), fn, arg, result, &error, why, sizeof(why));
+    ret = cli_report(cli, method, ret, error, why);
+    json_decref(error);
+    return ret;
+}
+
+int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result)
+{
+    return cli_call_notify(cli, method, params, result, NULL, NULL);
+}
+
+int cli_wait_notification(struct cli *cli, json_t **msg)
+{
+    char why[256] = "";
+    int ret;
+
+    ret = rpc_recv_notification(&cli->conn, msg, why, sizeof(why));
+    switch (ret) {
+    case 0:
+        return 0;
+    case -EINTR:
+        return CLI_INTERRUPTED;
+    case -EPROTO:
+        return cli_bad_reply(cli, why);
+    case -ECONNRESET:
+        fprintf(cli->err, "osdctl: osdetd at %s closed the connection\n", cli->socket_path);
+        return OSD_EXIT_UNREACHABLE;
+    case -EMSGSIZE:
+        fprintf(cli->err, "osdctl: a notification is larger than %zu bytes\n", (size_t)CONN_MAX_REPLY);
+        return OSD_EXIT_DAEMON_ERROR;
+    default:
+        fprintf(cli->err, "osdctl: reading from osdetd at %s failed: %s\n", cli->socket_path, strerror(-ret));
+        return ret == -ENOMEM ? OSD_EXIT_DAEMON_ERROR : OSD_EXIT_UNREACHABLE;
+    }
+}
+
 int cli_oom(struct cli *cli)
 {
     fputs("osdctl: out of memory\n", cli->err);
@@ -167,17 +210,47 @@ void cli_close(struct cli *cli)
     cli->connected = 0;
 }
 
-static int cli_help(struct cli *cli, int argc, char **argv)
+/* "osdctl analyze ...": the offline analyzer of the detection library, run in-process without
+ * a daemon. argv[0] is "analyze"; json passes the global --json on. It writes to the
+ * process's stdout and stderr, not to cli->out/err. */
+static int cli_analyze(struct cli *cli, int argc, char **argv, int json)
+{
+    char **av = calloc((size_t)argc + 2, sizeof(*av));
+    int i, n = 0, ret;
+
+    if (!av)
+        return cli_oom(cli);
+    av[n++] = "analyze";
+    if (json)
+        av[n++] = "--json";
+    for (i = 1; i < argc; i++)
+        av[n++] = argv[i];
+    fflush(cli->out);
+    ret = analyze_main(n, av);
+    fflush(stdout);
+    free(av);
+    return ret;
+}
+
+/* The help of cmd (NULL: overall) on cli->out; analyze's comes from the analyzer itself. */
+static int cli_show_help(struct cli *cli, const char *cmd)
 {
     const char *text;
 
-    if (argc > 2)
-        return cli_usage(cli, "help", "help takes at most one command, got '%s'", argv[2]);
-    text = help_text(argc > 1 ? argv[1] : NULL);
+    if (cmd && !strcmp(cmd, "analyze"))
+        return cli_analyze(cli, 2, (char *[]){ "analyze", "--help", NULL }, 0);
+    text = help_text(cmd);
     if (!text)
-        return cli_usage(cli, NULL, "unknown command '%s'", argv[1]);
+        return cli_usage(cli, NULL, "unknown command '%s'", cmd);
     fputs(text, cli->out);
     return OSD_EXIT_OK;
+}
+
+static int cli_help(struct cli *cli, int argc, char **argv)
+{
+    if (argc > 2)
+        return cli_usage(cli, "help", "help takes at most one command, got '%s'", argv[2]);
+    return cli_show_help(cli, argc > 1 ? argv[1] : NULL);
 }
 
 int cli_run(int argc, char **argv, FILE *out, FILE *err)
@@ -191,21 +264,18 @@ int cli_run(int argc, char **argv, FILE *out, FILE *err)
 
     if (cli_parse_global(argc, argv, &g, why, sizeof(why)))
         return cli_usage(&cli, NULL, "%s", why);
-    if (g.help) {
-        /* "osdctl --help watch" means the help of watch. */
-        const char *text = help_text(g.cmd_at < argc ? argv[g.cmd_at] : NULL);
-
-        if (!text)
-            return cli_usage(&cli, NULL, "unknown command '%s'", argv[g.cmd_at]);
-        fputs(text, out);
-        return OSD_EXIT_OK;
-    }
+    /* "osdctl --help watch" means the help of watch. */
+    if (g.help)
+        return cli_show_help(&cli, g.cmd_at < argc ? argv[g.cmd_at] : NULL);
     if (g.version) {
         fprintf(out, "osdctl %s\n", OSD_VERSION);
         return OSD_EXIT_OK;
     }
     if (g.cmd_at >= argc)
         return cli_usage(&cli, NULL, "no command given");
+    /* Offline: --socket and --timeout do not matter, and nothing connects. */
+    if (!strcmp(argv[g.cmd_at], "analyze"))
+        return cli_analyze(&cli, argc - g.cmd_at, argv + g.cmd_at, g.json);
 
     env = getenv(OSD_SOCKET_ENV);
     cli.socket_path = g.socket ? g.socket : (env && *env ? env : OSD_DEFAULT_SOCKET);

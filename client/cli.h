@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "conn.h"
+#include "rpc.h"
 
 #define CLI_INTERRUPTED (-1) /* cli_call() stopped by the conn's cancel flag (SIGINT) */
 
@@ -39,6 +40,14 @@ int cli_connect(struct cli *cli);
  * error (OSD_EXIT_DAEMON_ERROR, OSD_EXIT_UNREACHABLE), or CLI_INTERRUPTED. params may be
  * NULL and is not consumed. */
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result);
+/* As cli_call(), on a subscribed connection: notifications read before the reply go to fn
+ * (NULL: dropped). --timeout bounds the whole wait, however many notifications come. */
+int cli_call_notify(struct cli *cli, const char *method, json_t *params, json_t **result, rpc_notify_fn fn,
+                    void *arg);
+/* Waits for the next notification with no deadline (--timeout is for replies): 0 with *msg
+ * (caller decrefs), CLI_INTERRUPTED, or the exit status after printing why: OSD_EXIT_UNREACHABLE
+ * when osdetd closed the connection, OSD_EXIT_DAEMON_ERROR for a line that is no notification. */
+int cli_wait_notification(struct cli *cli, json_t **msg);
 /* Prints "osdctl: bad reply from osdetd: why"; returns OSD_EXIT_DAEMON_ERROR. */
 int cli_bad_reply(struct cli *cli, const char *why);
 /* Prints "osdctl: out of memory"; returns OSD_EXIT_DAEMON_ERROR. */

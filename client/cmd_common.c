@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "args.h"
 #include "cmds.h"
@@ -106,4 +107,25 @@ const char *json_path_str(const json_t *obj, const char *path, const char *fallb
     const json_t *v = json_path(obj, path);
 
     return json_is_string(v) ? json_string_value(v) : fallback;
+}
+
+int cmd_parse_ago(const char *cmd, const char *opt, const char *s, int64_t *secs, char *why, size_t whylen)
+{
+    int err = args_parse_duration(s, secs);
+
+    if (err == -ERANGE)
+        snprintf(why, whylen, "%s: %s '%s' is too large", cmd, opt, s);
+    else if (err)
+        snprintf(why, whylen, "%s: %s '%s' is not a duration (e.g. 30s, 10m, 1h, 2d, 1h30m or seconds)", cmd, opt, s);
+    return err ? -EINVAL : 0;
+}
+
+double cmd_ago_to_epoch(int64_t ago)
+{
+    struct timespec ts;
+    double t;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    t = ts.tv_sec + ts.tv_nsec / 1e9 - (double)ago;
+    return t > 0.001 ? t : 0.001;
 }

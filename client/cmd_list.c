@@ -28,17 +28,28 @@ static void list_metrics(char *buf, size_t n, const json_t *opt)
         snprintf(buf, n, "-");
 }
 
+/* The detector name, "off" when detection is off (null), "-" when the daemon does not say. */
+static const char *list_detector(const json_t *opt)
+{
+    const json_t *det = json_object_get(opt, "detect");
+
+    if (json_is_null(det))
+        return "off";
+    return json_path_str(det, "detector", "-");
+}
+
 static int list_add(struct table *t, const json_t *tg, double now)
 {
     char pid[24], procs[24], samples[24], metrics[32], cpu[24], rss[24], iv[24], age[24];
-    const char *cells[10] = { pid, json_path_str(tg, "comm", "?"), json_path_str(tg, "state", "?"), procs,
-                              samples, metrics, cpu, rss, iv, age };
+    const json_t *opt = json_object_get(tg, "options");
+    const char *cells[11] = { pid, json_path_str(tg, "comm", "?"), json_path_str(tg, "state", "?"), procs,
+                              samples, metrics, list_detector(opt), cpu, rss, iv, age };
     double v;
 
     snprintf(pid, sizeof(pid), "%.0f", json_path_num(tg, "pid"));
     snprintf(procs, sizeof(procs), "%.0f", json_path_num(tg, "members"));
     snprintf(samples, sizeof(samples), "%.0f", json_path_num(tg, "samples"));
-    list_metrics(metrics, sizeof(metrics), json_object_get(tg, "options"));
+    list_metrics(metrics, sizeof(metrics), opt);
     v = json_path_num(tg, "last.cpu_pct");
     if (isnan(v))
         snprintf(cpu, sizeof(cpu), "-");
@@ -64,8 +75,8 @@ static int list_add(struct table *t, const json_t *tg, double now)
 
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
-    static const char *const headers[] = { "PID", "COMM", "STATE", "PROCS", "SAMPLES",
-                                           "METRICS", "CPU", "RSS", "INTERVAL", "AGE" };
+    static const char *const headers[] = { "PID", "COMM", "STATE", "PROCS", "SAMPLES", "METRICS",
+                                           "DETECTOR", "CPU", "RSS", "INTERVAL", "AGE" };
     struct plain_opts o;
     struct table t;
     json_t *res, *targets;
@@ -96,7 +107,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         fputs("no targets are watched\n", cli->out);
         goto out;
     }
-    if (table_init(&t, 10, headers, "lllrrlrrrr")) {
+    if (table_init(&t, 11, headers, "lllrrllrrrr")) {
         ret = cli_oom(cli);
         goto out;
     }

@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "args.h"
 #include "cli.h"
@@ -22,17 +21,6 @@ static const struct opt_def series_defs[] = {
     { "limit", 0, 1, S_LIMIT },   { "csv", 0, 0, S_CSV },     { "json", 0, 0, S_JSON },
     { "follow", 0, 0, S_FOLLOW }, { "help", 'h', 0, S_HELP }, { NULL, 0, 0, 0 },
 };
-
-static int parse_ago(const char *opt, const char *s, int64_t *secs, char *why, size_t whylen)
-{
-    int err = args_parse_duration(s, secs);
-
-    if (err == -ERANGE)
-        snprintf(why, whylen, "series: %s '%s' is too large", opt, s);
-    else if (err)
-        snprintf(why, whylen, "series: %s '%s' is not a duration (e.g. 30s, 10m, 1h, 2d, 1h30m or seconds)", opt, s);
-    return err ? -EINVAL : 0;
-}
 
 int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t whylen)
 {
@@ -69,11 +57,11 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
             }
             break;
         case S_SINCE:
-            if (parse_ago("--since", op.arg, &o->since_s, why, whylen))
+            if (cmd_parse_ago("series", "--since", op.arg, &o->since_s, why, whylen))
                 return -EINVAL;
             break;
         case S_UNTIL:
-            if (parse_ago("--until", op.arg, &o->until_s, why, whylen))
+            if (cmd_parse_ago("series", "--until", op.arg, &o->until_s, why, whylen))
                 return -EINVAL;
             break;
         case S_LIMIT:
@@ -121,17 +109,6 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
         return -EINVAL;
     }
     return 0;
-}
-
-/* "Ago" to epoch seconds; clamped so that a huge duration means "since the epoch". */
-static double ago_to_epoch(int64_t ago)
-{
-    struct timespec ts;
-    double t;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    t = ts.tv_sec + ts.tv_nsec / 1e9 - (double)ago;
-    return t > 0.001 ? t : 0.001;
 }
 
 /* The families to ask for: one, or for "all" those the target collects (per its options). */
@@ -183,9 +160,9 @@ int cmd_series(struct cli *cli, int argc, char **argv)
         o.fmt = OUT_JSON;
     cli->json = o.fmt == OUT_JSON;
     if (o.since_s >= 0)
-        r.since = ago_to_epoch(o.since_s);
+        r.since = cmd_ago_to_epoch(o.since_s);
     if (o.until_s >= 0)
-        r.until = ago_to_epoch(o.until_s);
+        r.until = cmd_ago_to_epoch(o.until_s);
     r.limit = o.limit;
 
     if (o.follow) {

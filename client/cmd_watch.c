@@ -1,6 +1,7 @@
 /* cmd_watch.c - "osdctl watch": watch a running pid, or start CMD stopped, watch it, then let
  * it run (--exec) so that none of its instructions runs unwatched. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,14 +16,60 @@
 #include "opts.h"
 #include "osd_proto.h"
 
-enum { W_CPU = 1, W_MEM, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_EXEC, W_FOLLOW, W_JSON, W_HELP };
+enum {
+    W_CPU = 1, W_MEM, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
+    W_WINDOW, W_EXEC, W_FOLLOW, W_JSON, W_HELP
+};
 
 static const struct opt_def watch_defs[] = {
     { "cpu", 0, 0, W_CPU },          { "mem", 0, 0, W_MEM },         { "no-children", 0, 0, W_NO_CHILDREN },
-    { "threads", 0, 0, W_THREADS },  { "interval", 0, 1, W_INTERVAL }, { "exec", 0, 0, W_EXEC },
+    { "threads", 0, 0, W_THREADS },  { "interval", 0, 1, W_INTERVAL }, { "detector", 0, 1, W_DETECTOR },
+    { "no-detect", 0, 0, W_NO_DETECT }, { "stride", 0, 1, W_STRIDE }, { "q", 0, 1, W_Q },
+    { "calib", 0, 1, W_CALIB },      { "window", 0, 1, W_WINDOW },   { "exec", 0, 0, W_EXEC },
     { "follow", 0, 0, W_FOLLOW },    { "json", 0, 0, W_JSON },       { "help", 'h', 0, W_HELP },
     { NULL, 0, 0, 0 },
 };
+
+/* Bounds of the detection params (proto/osd-rpc.md, watch); the daemon may refuse more. */
+#define WATCH_STRIDE_MAX 100000
+#define WATCH_CALIB_MIN 20
+#define WATCH_WINDOW_MIN 16
+#define WATCH_Q_MAX 0.5
+
+/* --detector and --no-detect: each may repeat, but they must agree. */
+static int watch_set_detector(struct watch_opts *o, const char *name, const char *word, char *why, size_t whylen)
+{
+    static const char *const names[] = { "spot", "cs", "mad", "none" };
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!strcmp(name, names[i]))
+            break;
+    }
+    if (i == sizeof(names) / sizeof(names[0])) {
+        snprintf(why, whylen, "watch: --detector must be spot, cs, mad or none, got '%s'", name);
+        return -EINVAL;
+    }
+    if (o->detector && strcmp(o->detector, names[i])) {
+        snprintf(why, whylen, "watch: %s contradicts --detector %s given before", word, o->detector);
+        return -EINVAL;
+    }
+    o->detector = names[i];
+    return 0;
+}
+
+/* A whole-number option into *dst, or -EINVAL with why naming the bounds. */
+static int watch_int(const char *opt, const char *s, long long min, long long max, int *dst, char *why, size_t whylen)
+{
+    long long v;
+
+    if (args_parse_int(s, min, max, &v)) {
+        snprintf(why, whylen, "watch: %s must be a whole number from %lld to %lld, got '%s'", opt, min, max, s);
+        return -EINVAL;
+    }
+    *dst = (int)v;
+    return 0;
+}
 
 int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t whylen)
 {
@@ -70,6 +117,33 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
             }
             o->interval_ms = (int)v;
             break;
+        case W_DETECTOR:
+            if (watch_set_detector(o, op.arg, "--detector", why, whylen))
+                return -EINVAL;
+            break;
+        case W_NO_DETECT:
+            if (watch_set_detector(o, "none", "--no-detect", why, whylen))
+                return -EINVAL;
+            break;
+        case W_STRIDE:
+            if (watch_int("--stride", op.arg, 1, WATCH_STRIDE_MAX, &o->stride, why, whylen))
+                return -EINVAL;
+            break;
+        case W_CALIB:
+            if (watch_int("--calib", op.arg, WATCH_CALIB_MIN, INT_MAX, &o->calib, why, whylen))
+                return -EINVAL;
+            break;
+        case W_WINDOW:
+            if (watch_int("--window", op.arg, WATCH_WINDOW_MIN, INT_MAX, &o->window, why, whylen))
+                return -EINVAL;
+            break;
+        case W_Q:
+            if (args_parse_real(op.arg, &o->q) || !(o->q > 0 && o->q < WATCH_Q_MAX)) {
+                snprintf(why, whylen, "watch: --q must be a probability between 0 and 0.5 (e.g. 1e-4), got '%s'",
+                         op.arg);
+                return -EINVAL;
+            }
+            break;
         case W_EXEC:
             o->exec = 1;
             break;
@@ -87,6 +161,11 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
 done:
     if (o->help)
         return 0;
+    if (o->detector && !strcmp(o->detector, "none") && (o->stride || o->q > 0 || o->calib || o->window)) {
+        snprintf(why, whylen, "watch: --stride, --q, --calib and --window tune a detector; detection is off "
+                              "with --detector none / --no-detect");
+        return -EINVAL;
+    }
     if (o->exec) {
         if (pid_word) {
             snprintf(why, whylen, "watch: give either PID or --exec -- CMD, not both");
@@ -128,10 +207,47 @@ static json_t *watch_params(const struct watch_opts *o, pid_t pid)
         goto err;
     if (p && o->interval_ms && json_object_set_new(p, "interval_ms", json_integer(o->interval_ms)))
         goto err;
+    if (p && o->detector && json_object_set_new(p, "detector", json_string(o->detector)))
+        goto err;
+    if (p && o->stride && json_object_set_new(p, "stride", json_integer(o->stride)))
+        goto err;
+    if (p && o->q > 0 && json_object_set_new(p, "q", json_real(o->q)))
+        goto err;
+    if (p && o->calib && json_object_set_new(p, "calib", json_integer(o->calib)))
+        goto err;
+    if (p && o->window && json_object_set_new(p, "window", json_integer(o->window)))
+        goto err;
     return p;
 err:
     json_decref(p);
     return NULL;
+}
+
+/* ", detector spot (stride 10, q 0.0001, calib 300, window 128)"; ", detection off" for null;
+ * nothing when the daemon does not say (an older one). */
+static void watch_print_detect(FILE *f, const json_t *det)
+{
+    static const char *const params[] = { "stride", "q", "calib", "window" };
+    const char *sep = " (";
+    size_t i;
+
+    if (json_is_null(det)) {
+        fputs(", detection off", f);
+        return;
+    }
+    if (!json_is_object(det))
+        return;
+    fprintf(f, ", detector %s", json_path_str(det, "detector", "?"));
+    for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+        double v = json_path_num(det, params[i]);
+
+        if (isnan(v))
+            continue;
+        fprintf(f, "%s%s %g", sep, params[i], v);
+        sep = ", ";
+    }
+    if (strcmp(sep, " ("))
+        fputc(')', f);
 }
 
 static void watch_print(struct cli *cli, const json_t *target, int compact)
@@ -153,6 +269,7 @@ static void watch_print(struct cli *cli, const json_t *target, int compact)
     fputs(json_is_false(json_object_get(opt, "children")) ? ", root only" : ", with children", cli->out);
     if (!isnan(iv))
         fprintf(cli->out, ", every %.0f ms", iv);
+    watch_print_detect(cli->out, json_object_get(opt, "detect"));
     fputc('\n', cli->out);
 }
 

@@ -15,6 +15,9 @@ struct watch_opts {
     pid_t pid;              /* 0 with --exec */
     int cpu, mem, no_children, threads;
     int interval_ms;        /* 0: not given, the daemon's default */
+    const char *detector;   /* "spot", "cs", "mad", "none" (--no-detect); NULL: the daemon's default */
+    int stride, calib, window;  /* 0: not given */
+    double q;               /* 0: not given */
     int exec, follow, json, help;
     char **cmd;             /* --exec: CMD and its arguments, NULL-terminated (points into argv) */
 };
@@ -39,7 +42,22 @@ struct series_opts {
     int follow, help;
 };
 
+struct anomalies_opts {
+    int64_t since_s, until_s;  /* durations back from now; -1: not given */
+    pid_t pid;                 /* 0: every target */
+    const char *metric;        /* NULL: any */
+    long long limit;           /* 0: not given */
+    int follow, json, help;
+};
+
+struct config_opts {
+    int reload;                /* "config reload"; else "config [get]" */
+    int json, help;
+};
+
 int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t whylen);
+int anomalies_parse(int argc, char **argv, struct anomalies_opts *o, char *why, size_t whylen);
+int config_parse(int argc, char **argv, struct config_opts *o, char *why, size_t whylen);
 int pid_parse(int argc, char **argv, struct pid_opts *o, char *why, size_t whylen);
 int plain_parse(int argc, char **argv, struct plain_opts *o, char *why, size_t whylen);
 int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t whylen);
@@ -50,6 +68,10 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
 double json_path_num(const json_t *obj, const char *path);
 /* String at a dotted path, or fallback. */
 const char *json_path_str(const json_t *obj, const char *path, const char *fallback);
+/* A duration option ("--since 10m") of command cmd into seconds; 0, or -EINVAL with why. */
+int cmd_parse_ago(const char *cmd, const char *opt, const char *s, int64_t *secs, char *why, size_t whylen);
+/* "Ago" to epoch seconds; clamped so that a huge duration means "since the epoch". */
+double cmd_ago_to_epoch(int64_t ago);
 
 int cmd_watch(struct cli *cli, int argc, char **argv);
 int cmd_unwatch(struct cli *cli, int argc, char **argv);
@@ -57,4 +79,6 @@ int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_threads(struct cli *cli, int argc, char **argv);
+int cmd_anomalies(struct cli *cli, int argc, char **argv);
+int cmd_config(struct cli *cli, int argc, char **argv);
 #endif

@@ -13,12 +13,17 @@
 
 #define CONN_CHUNK (64 * 1024)
 
-static int64_t now_ms(void)
+int64_t conn_now_ms(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t conn_deadline(const struct conn *c)
+{
+    return c->timeout_ms > 0 ? conn_now_ms() + c->timeout_ms : -1;
 }
 
 void conn_init(struct conn *c, int timeout_ms)
@@ -67,8 +72,11 @@ static int conn_wait(struct conn *c, short events, int64_t deadline)
         struct pollfd p = { .fd = c->fd, .events = events };
         int left = -1, n;
 
+        /* A SIGINT that came before poll() would otherwise only be seen at the next one. */
+        if (c->cancel && *c->cancel)
+            return -EINTR;
         if (deadline >= 0) {
-            int64_t d = deadline - now_ms();
+            int64_t d = deadline - conn_now_ms();
 
             if (d <= 0)
                 return -ETIMEDOUT;
@@ -88,7 +96,7 @@ static int conn_wait(struct conn *c, short events, int64_t deadline)
 
 int conn_send_line(struct conn *c, const char *line, size_t len)
 {
-    int64_t deadline = c->timeout_ms > 0 ? now_ms() + c->timeout_ms : -1;
+    int64_t deadline = conn_deadline(c);
     size_t off = 0;
     int err;
 
@@ -132,7 +140,11 @@ static int conn_grow(struct conn *c)
 
 int conn_read_line(struct conn *c, char **line, size_t *len)
 {
-    int64_t deadline = c->timeout_ms > 0 ? now_ms() + c->timeout_ms : -1;
+    return conn_read_line_by(c, conn_deadline(c), line, len);
+}
+
+int conn_read_line_by(struct conn *c, int64_t deadline, char **line, size_t *len)
+{
     int err;
 
     /* Drop the line handed out last time; keep bytes of the next reply already received. */

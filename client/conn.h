@@ -3,6 +3,7 @@
 #define OSDCTL_CONN_H
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A reply larger than this is refused (-EMSGSIZE): a sanity bound, not a protocol limit. */
 #define CONN_MAX_REPLY ((size_t)1 << 30)
@@ -28,5 +29,12 @@ int conn_send_line(struct conn *c, const char *line, size_t len);
 /* Reads up to the next '\n' and returns the line NUL-terminated without it; valid until the
  * next call. 0, -ECONNRESET (EOF, even mid-line), -ETIMEDOUT, -EMSGSIZE, -ENOMEM, -EINTR. */
 int conn_read_line(struct conn *c, char **line, size_t *len);
+/* As conn_read_line(), but gives up at deadline (conn_now_ms() clock; < 0: waits forever)
+ * instead of timeout_ms from now, so several lines can share one deadline. */
+int conn_read_line_by(struct conn *c, int64_t deadline, char **line, size_t *len);
+/* The monotonic clock of deadlines, in ms. */
+int64_t conn_now_ms(void);
+/* now + timeout_ms, or -1 when the conn waits forever. */
+int64_t conn_deadline(const struct conn *c);
 void conn_close(struct conn *c);
 #endif

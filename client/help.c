@@ -20,6 +20,10 @@ static const char help_overall[] =
     "  status             show the daemon's state, memory and limits\n"
     "  series PID         print the stored samples of a target\n"
     "  threads PID        show per-thread CPU of a target\n"
+    "  anomalies          list the anomalies found; --follow shows new ones live\n"
+    "  config [get]       show the daemon's configuration in force\n"
+    "  config reload      make the daemon re-read its configuration file\n"
+    "  analyze FILE.csv   detect anomalies in a CSV file offline (no daemon)\n"
     "  help [COMMAND]     show this help or the help of COMMAND\n"
     "\n"
     "Global options (before COMMAND):\n"
@@ -52,6 +56,15 @@ static const char help_watch[] =
     "  --threads          also keep per-thread CPU (see osdctl threads)\n"
     "  --interval MS      sampling interval in milliseconds, 100..60000\n"
     "                     (default: the daemon's interval_ms)\n"
+    "  --detector NAME    online anomaly detector: spot, cs, mad or none\n"
+    "                     (default: the daemon's detector)\n"
+    "  --no-detect        no anomaly detection (--detector none)\n"
+    "  --stride N         points handed to the detector at a time, 1..100000;\n"
+    "                     also the normal points that end an anomaly\n"
+    "  --q RISK           SPOT risk, 0 < RISK < 0.5: the probability that a\n"
+    "                     normal point exceeds the threshold (e.g. 1e-4)\n"
+    "  --calib N          points used to calibrate SPOT before it scores (>= 20)\n"
+    "  --window N         cs reconstruction window in points (>= 16)\n"
     "  --exec             run CMD, given after --, under watch\n"
     "  --follow           with --exec: print samples while CMD runs, as\n"
     "                     series --follow does\n"
@@ -121,6 +134,42 @@ static const char help_threads[] =
     "  --json             print JSON: the threads object\n"
     "  -h, --help         show this help\n";
 
+static const char help_anomalies[] =
+    "Usage: osdctl anomalies [OPTIONS]\n"
+    "\n"
+    "List the anomalies osdetd found, oldest first, one line each: local start\n"
+    "time, duration (\"ongoing\" while open), pid and command, metrics, peak score,\n"
+    "threshold, detector and id.\n"
+    "\n"
+    "Options:\n"
+    "  --since DUR        only anomalies that end DUR ago or later: 30s, 10m, 1h,\n"
+    "                     2d, 1w, 1h30m or plain seconds (default: all kept)\n"
+    "  --until DUR        only anomalies that start DUR ago or earlier\n"
+    "  --pid PID          only anomalies of the target rooted at PID\n"
+    "  --metric M         only anomalies whose metrics contain M (cpu, rss_bytes)\n"
+    "  --limit N          only the newest N anomalies\n"
+    "  --follow           after the history, print anomalies as they begin and\n"
+    "                     end (\"ended\" lines) until Ctrl-C (status 0) or until\n"
+    "                     osdetd closes the connection (status 3); not with\n"
+    "                     --until\n"
+    "  --json             print JSON: the anomalies object; with --follow one\n"
+    "                     object per line, each anomaly of the history, then\n"
+    "                     each notification ({\"event\": ..., \"anomaly\": ...})\n"
+    "  -h, --help         show this help\n";
+
+static const char help_config[] =
+    "Usage: osdctl config [get] [OPTIONS]\n"
+    "       osdctl config reload [OPTIONS]\n"
+    "\n"
+    "Show the configuration osdetd has in force, as key = value lines after the\n"
+    "path of its file. With reload, make osdetd re-read that file first (root\n"
+    "only; as SIGHUP does); an invalid file is refused, the daemon's message\n"
+    "names the key, and the configuration in force stays.\n"
+    "\n"
+    "Options:\n"
+    "  --json             print JSON: the path and the config object\n"
+    "  -h, --help         show this help\n";
+
 static const char help_help[] =
     "Usage: osdctl help [COMMAND]\n"
     "\n"
@@ -133,7 +182,7 @@ const char *help_text(const char *cmd)
     } texts[] = {
         { "watch", help_watch },   { "unwatch", help_unwatch }, { "list", help_list },
         { "status", help_status }, { "series", help_series },   { "threads", help_threads },
-        { "help", help_help },
+        { "anomalies", help_anomalies }, { "config", help_config }, { "help", help_help },
     };
     size_t i;
 

@@ -2,6 +2,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,10 +53,70 @@ void fmt_span(char *buf, size_t n, double secs)
         snprintf(buf, n, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
 }
 
+void fmt_datetime(char *buf, size_t n, double epoch)
+{
+    time_t s = (time_t)floor(epoch);
+    struct tm tm;
+
+    if (!isfinite(epoch) || !localtime_r(&s, &tm)) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void fmt_duration(char *buf, size_t n, double secs)
+{
+    if (isnan(secs))
+        snprintf(buf, n, "?");
+    else if (secs < 59.95)
+        snprintf(buf, n, "%.1fs", secs > 0 ? secs : 0.0);
+    else
+        fmt_span(buf, n, floor(secs + 0.5)); /* 59.96 is "1m00s", not "59s" after "59.9s" */
+}
+
+void fmt_score(char *buf, size_t n, double v)
+{
+    /* The daemon sends "infinitely unlikely" as the largest double (JSON has no infinity). */
+    if (isnan(v))
+        snprintf(buf, n, "?");
+    else if (fabs(v) >= DBL_MAX / 2 || isinf(v))
+        snprintf(buf, n, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, n, "%.4g", v);
+}
+
+/* 1 if v holds a real that 15 significant digits would round beyond the largest double. */
+static int json_has_huge(const json_t *v)
+{
+    const char *key;
+    json_t *m;
+    size_t i;
+
+    if (json_is_real(v))
+        return fabs(json_real_value(v)) > 1.79769313486231e308;
+    if (json_is_array(v)) {
+        for (i = 0; i < json_array_size(v); i++) {
+            if (json_has_huge(json_array_get(v, i)))
+                return 1;
+        }
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, key, m) {
+            if (json_has_huge(m))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int output_json(FILE *f, const json_t *v, int compact)
 {
-    /* 15 significant digits keep epoch milliseconds and print 12.3 rather than 12.300000000000001. */
-    size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) | (compact ? JSON_COMPACT : JSON_INDENT(2));
+    /* 15 significant digits keep epoch milliseconds and print 12.3 rather than 12.300000000000001,
+     * but print the largest double (an "infinitely unlikely" score) as 1.79769313486232e308,
+     * which no JSON reader can take back: such a document gets all 17. */
+    size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(json_has_huge(v) ? 17 : 15) |
+                   (compact ? JSON_COMPACT : JSON_INDENT(2));
 
     if (json_dumpf(v, f, flags) || fputc('\n', f) == EOF)
         return -EIO;
@@ -205,6 +266,61 @@ void output_series(FILE *f, const json_t *reply, enum out_fmt fmt)
     }
     output_series_header(f, columns, fmt);
     output_series_rows(f, columns, json_object_get(reply, "points"), fmt);
+}
+
+/* Anomalies ------------------------------------------------------------------------------- */
+
+#define ANOMALY_LINE "%-19s  %-12s  %7s  %-15s  %-10s  %10s  %10s  %-8s  %s\n"
+
+void output_anomaly_header(FILE *f)
+{
+    fprintf(f, ANOMALY_LINE, "START", "DURATION", "PID", "COMM", "METRICS", "SCORE", "THRESHOLD", "DETECTOR", "ID");
+}
+
+static double anomaly_num(const json_t *a, const char *key)
+{
+    const json_t *v = json_object_get(a, key);
+
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static const char *anomaly_str(const json_t *a, const char *key)
+{
+    const char *s = json_string_value(json_object_get(a, key));
+
+    return s && *s ? s : "?";
+}
+
+void output_anomaly(FILE *f, const json_t *a, int ended)
+{
+    char start[32], dur[40], pid[24], score[32], thr[32], id[24];
+    const char *state = anomaly_str(a, "state");
+    double v;
+
+    fmt_datetime(start, sizeof(start), anomaly_num(a, "start"));
+    if (ended) {
+        memcpy(dur, "ended ", 6);
+        fmt_duration(dur + 6, sizeof(dur) - 6, anomaly_num(a, "end") - anomaly_num(a, "start"));
+    } else {
+        fmt_duration(dur, sizeof(dur), anomaly_num(a, "end") - anomaly_num(a, "start"));
+    }
+    if (!ended && !strcmp(state, "open")) {
+        snprintf(dur, sizeof(dur), "ongoing");
+    }
+    v = anomaly_num(a, "pid");
+    if (isnan(v))
+        snprintf(pid, sizeof(pid), "?");
+    else
+        snprintf(pid, sizeof(pid), "%.0f", v);
+    fmt_score(score, sizeof(score), anomaly_num(a, "peak_score"));
+    fmt_score(thr, sizeof(thr), anomaly_num(a, "threshold"));
+    v = anomaly_num(a, "id");
+    if (isnan(v))
+        snprintf(id, sizeof(id), "?");
+    else
+        snprintf(id, sizeof(id), "%.0f", v);
+    fprintf(f, ANOMALY_LINE, start, dur, pid, anomaly_str(a, "comm"), anomaly_str(a, "metrics"), score, thr,
+            anomaly_str(a, "detector"), id);
 }
 
 /* Tables ---------------------------------------------------------------------------------- */

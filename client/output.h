@@ -11,6 +11,9 @@ enum out_fmt { OUT_HUMAN, OUT_CSV, OUT_JSON };
 void fmt_bytes(char *buf, size_t n, double bytes);  /* "512 B", "10.0 MiB" */
 void fmt_clock(char *buf, size_t n, double epoch);  /* local time "HH:MM:SS.mmm" */
 void fmt_span(char *buf, size_t n, double secs);    /* "45s", "12m05s", "3h07m", "2d04h" */
+void fmt_datetime(char *buf, size_t n, double epoch); /* local time "YYYY-MM-DD HH:MM:SS" */
+void fmt_duration(char *buf, size_t n, double secs); /* "0.9s", "59.5s", then rounded as fmt_span */
+void fmt_score(char *buf, size_t n, double v);      /* "41.7", "1.23e+05"; "inf" for the largest doubles */
 
 /* Prints v and a newline: indented, or on one line when compact (streams). -EIO on failure. */
 int output_json(FILE *f, const json_t *v, int compact);
@@ -21,6 +24,13 @@ void output_series_header(FILE *f, const json_t *columns, enum out_fmt fmt);
 void output_series_rows(FILE *f, const json_t *columns, const json_t *points, enum out_fmt fmt);
 /* A whole reply: header and rows, or the object itself on one line for OUT_JSON. */
 void output_series(FILE *f, const json_t *reply, enum out_fmt fmt);
+
+/* Anomaly records (proto/osd-rpc.md, anomalies) as aligned text lines, one per anomaly, so
+ * --follow can print more lines under the same header: start (local), duration or
+ * "ongoing" while open, pid, comm, metrics, peak score, threshold, detector and id. ended
+ * prints the line of an "end" event: "ended <duration>" in the duration column. */
+void output_anomaly_header(FILE *f);
+void output_anomaly(FILE *f, const json_t *anomaly, int ended);
 
 #define TABLE_MAX_COLS 32
 

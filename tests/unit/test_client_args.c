@@ -115,6 +115,23 @@ static void test_ints_and_seconds(void)
     CHECK_INT(args_parse_seconds("nan", 86400, &d), -EINVAL);
     CHECK_INT(args_parse_seconds("5s", 86400, &d), -EINVAL);
     CHECK_INT(args_parse_seconds("", 86400, &d), -EINVAL);
+
+    /* Reals (watch --q): exponents are fine, signs, hex, inf and nan are not. */
+    CHECK_INT(args_parse_real("1e-4", &d), 0);
+    CHECK(d == 1e-4, "real '1e-4': got %g", d);
+    CHECK_INT(args_parse_real("0.001", &d), 0);
+    CHECK(d == 0.001, "real '0.001': got %g", d);
+    CHECK_INT(args_parse_real(".25", &d), 0);
+    CHECK(d == 0.25, "real '.25': got %g", d);
+    CHECK_INT(args_parse_real("-0.1", &d), -EINVAL);
+    CHECK_INT(args_parse_real("+0.1", &d), -EINVAL);
+    CHECK_INT(args_parse_real("0x1p-3", &d), -EINVAL);
+    CHECK_INT(args_parse_real("inf", &d), -EINVAL);
+    CHECK_INT(args_parse_real("nan", &d), -EINVAL);
+    CHECK_INT(args_parse_real("1e-4x", &d), -EINVAL);
+    CHECK_INT(args_parse_real(".", &d), -EINVAL);
+    CHECK_INT(args_parse_real("", &d), -EINVAL);
+    CHECK_INT(args_parse_real("1e999", &d), -ERANGE);
 }
 
 enum { K_A = 1, K_B, K_H };

@@ -1,10 +1,14 @@
 /* test_client_cli.c - the osdctl binary (argv[1]) against a fake osdetd: every command's text
  * and JSON output, the request it sends, daemon errors (exit 1), an unreachable or silent
  * daemon (exit 3), watch --exec (the command is stopped while the watch is sent, its exit
- * status is passed on, it is killed when the watch fails), and series --follow (incremental
- * requests, no duplicates, stops when the target exits, SIGINT exits 0). End-to-end tests
+ * status is passed on, it is killed when the watch fails), series --follow (incremental
+ * requests, no duplicates, stops when the target exits, SIGINT exits 0), watch's detection
+ * params, anomalies and anomalies --follow (subscription before the history, notifications
+ * interleaved with the reply, no timeout while waiting, SIGINT exits 0, hang-up exits 3),
+ * config get/reload, and analyze (runs offline: no connection at all). End-to-end tests
  * with the real osdetd are in tests/integration. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +36,10 @@ struct scen {
     char state_at_watch;   /* its /proc state when the watch arrived */
     int marker_at_watch;   /* the marker file existed when the watch arrived */
     char marker[160];
+    int no_anomalies;      /* "anomalies" answers an empty list */
+    int interleave;        /* "anomalies" is preceded by an "end" notification of anomaly 7 */
+    int reload_error;      /* "config.reload" answers -32007 */
+    int no_path;           /* "config.get" has no file */
 };
 
 static const char *osdctl;
@@ -64,13 +72,50 @@ static double now_real(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Target 5678 has detection off (detect: null); the others the daemon's spot defaults. */
 static json_t *target_obj(pid_t pid, const char *state)
 {
-    return json_pack("{s:i, s:s, s:s, s:f, s:n, s:i, s:i, s:{s:b, s:b, s:b, s:b, s:i}, s:{s:f, s:f, s:I, s:I}}",
+    json_t *det = pid == 5678 ? json_null()
+                              : json_pack("{s:s, s:i, s:f, s:i, s:i}", "detector", "spot", "stride", 10, "q", 1e-4,
+                                          "calib", 300, "window", 128);
+
+    return json_pack("{s:i, s:s, s:s, s:f, s:n, s:i, s:i, s:{s:b, s:b, s:b, s:b, s:i, s:o}, s:{s:f, s:f, s:I, s:I}}",
                      "pid", (int)pid, "comm", "nginx", "state", state, "watched_at", now_real() - 65, "exited_at",
                      "members", 3, "samples", 120, "options", "cpu", 1, "mem", 1, "children", 1, "threads", 0,
-                     "interval_ms", 100, "last", "time", BASE, "cpu_pct", 12.5, "rss_bytes", (json_int_t)10485760,
-                     "vm_bytes", (json_int_t)52428800);
+                     "interval_ms", 100, "detect", det, "last", "time", BASE, "cpu_pct", 12.5, "rss_bytes",
+                     (json_int_t)10485760, "vm_bytes", (json_int_t)52428800);
+}
+
+static json_t *anomaly_obj(int id, const char *comm, const char *metrics, const char *det, double start, double end,
+                           double peak, double thr, const char *state)
+{
+    return json_pack("{s:i, s:s, s:i, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:[{s:s, s:f}], s:s}", "id", id, "kind",
+                     "anomaly", "pid", 1234, "comm", comm, "metrics", metrics, "detector", det, "start", start, "end",
+                     end, "peak_score", peak, "threshold", thr, "top", "metric", metrics, "contribution", peak,
+                     "state", state);
+}
+
+/* The history: 7 closed (3.7 s, cpu), 8 open (rss, "infinitely unlikely" peak). */
+static json_t *history_7(void)
+{
+    return anomaly_obj(7, "nginx", "cpu_pct", "spot", BASE - 100, BASE - 96.3, 41.7, 9.3, "closed");
+}
+
+static json_t *history_8(void)
+{
+    return anomaly_obj(8, "nginx", "rss_bytes", "cs", BASE - 5, BASE - 4, 1.7976931348623157e308, 2.5, "open");
+}
+
+static json_t *notice(const char *event, json_t *anomaly)
+{
+    return fake_notification("anomaly", json_pack("{s:s, s:o}", "event", event, "anomaly", anomaly));
+}
+
+static json_t *config_obj(void)
+{
+    return json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:i, s:f}", "socket", "/run/osdetd/osdetd.sock", "state_dir",
+                     "/var/lib/osdetd", "interval_ms", 1000, "max_targets", 1024, "log_level", "info", "detector",
+                     "spot", "detect_stride", 10, "detect_q", 1e-4);
 }
 
 static int target_exited(void)
@@ -156,6 +201,27 @@ static json_t *handler(struct fake *f, const char *method, json_t *params, void 
             rep = fake_result(json_pack("{s:[]}", "points"));
         else
             rep = fake_result(series_obj(params));
+    } else if (!strcmp(method, "anomalies")) {
+        if (sc.interleave) {
+            json_t *n = notice("end", history_7());
+
+            fake_send(f, n);
+            json_decref(n);
+        }
+        if (sc.no_anomalies)
+            rep = fake_result(json_pack("{s:[]}", "anomalies"));
+        else
+            rep = fake_result(json_pack("{s:[o, o]}", "anomalies", history_7(), history_8()));
+    } else if (!strcmp(method, "subscribe")) {
+        rep = fake_result(json_pack("{s:b, s:I}", "subscribed", 1, "pid", pid));
+    } else if (!strcmp(method, "config.get") || !strcmp(method, "config.reload")) {
+        if (!strcmp(method, "config.reload") && sc.reload_error)
+            rep = fake_error(OSD_E_CONFIG, "configuration refused, the current one stays: /etc/osdetd/osdetd.conf: "
+                                           "key 'interval_ms' must be between 100 and 60000, got 5");
+        else
+            rep = fake_result(json_pack("{s:o, s:o}", "path",
+                                        sc.no_path ? json_null() : json_string("/etc/osdetd/osdetd.conf"), "config",
+                                        config_obj()));
     } else if (!strcmp(method, "threads")) {
         rep = fake_result(json_pack("{s:I, s:f, s:[{s:i, s:i, s:s, s:f, s:I, s:i, s:i}]}", "pid", pid, "time", BASE,
                                     "threads", "tid", 1235, "tgid", 1234, "comm", "worker", "cpu_pct", 50.1,
@@ -214,6 +280,8 @@ static void test_simple_commands(void)
     scen_reset();
     run_cmd(&r, OSDCTL("list"), NULL);
     expect(&r, 0, "PID", NULL);
+    CHECK(strstr(r.out, "METRICS  DETECTOR") && strstr(r.out, "cpu,mem  spot") && strstr(r.out, "cpu,mem  off"),
+          "list must show the detector (spot for 1234, off for 5678): \"%s\"", r.out);
     CHECK(strstr(r.out, "1234") && strstr(r.out, "nginx") && strstr(r.out, "running") && strstr(r.out, "12.5%") &&
               strstr(r.out, "10.0 MiB") && strstr(r.out, "cpu,mem") && strstr(r.out, "1m05s"),
           "list table lacks a field: \"%s\"", r.out);
@@ -241,7 +309,8 @@ static void test_simple_commands(void)
 
     scen_reset();
     run_cmd(&r, OSDCTL("watch", "1234", "--cpu", "--threads", "--no-children", "--interval", "250"), NULL);
-    expect(&r, 0, "watching 1234 (nginx): cpu mem, with children, every 100 ms", NULL);
+    expect(&r, 0, "watching 1234 (nginx): cpu mem, with children, every 100 ms, detector spot (stride 10, q 0.0001, "
+                  "calib 300, window 128)\n", NULL);
     expect_log("watch {\"children\":false,\"cpu\":true,\"interval_ms\":250,\"pid\":1234,\"threads\":true}");
     run_free(&r);
     run_cmd(&r, OSDCTL("watch", "77"), NULL);
@@ -521,6 +590,297 @@ static void test_exec(void)
     rmdir(dir);
 }
 
+static int count_of(const char *s, const char *what)
+{
+    int n = 0;
+
+    for (; (s = strstr(s, what)); s += strlen(what))
+        n++;
+    return n;
+}
+
+static void utc(char *buf, size_t n, double t)
+{
+    time_t s = (time_t)floor(t);
+    struct tm tm;
+
+    gmtime_r(&s, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int fake_conns(void)
+{
+    int n;
+
+    pthread_mutex_lock(&fk.lock);
+    n = fk.nconn;
+    pthread_mutex_unlock(&fk.lock);
+    return n;
+}
+
+static void test_watch_detect(void)
+{
+    struct run r;
+
+    scen_reset();
+    run_cmd(&r, OSDCTL("watch", "1234", "--detector", "cs", "--stride", "8", "--q", "1e-3", "--calib", "64", "--window",
+                       "32"),
+            NULL);
+    expect(&r, 0, "detector spot (stride 10", NULL); /* what the daemon says is in force */
+    expect_log("watch {\"calib\":64,\"detector\":\"cs\",\"pid\":1234,\"q\":0.001,\"stride\":8,\"window\":32}\n");
+    run_free(&r);
+    run_cmd(&r, OSDCTL("watch", "77", "--no-detect"), NULL);
+    expect_log("watch {\"detector\":\"none\",\"pid\":77}\n");
+    run_free(&r);
+    run_cmd(&r, OSDCTL("watch", "77", "--detector", "mad"), NULL);
+    expect_log("watch {\"detector\":\"mad\",\"pid\":77}\n");
+    run_free(&r);
+    /* Detection off in the reply: said so. */
+    run_cmd(&r, OSDCTL("watch", "5678"), NULL);
+    expect(&r, 0, "every 100 ms, detection off\n", NULL);
+    run_free(&r);
+}
+
+static void test_anomalies(void)
+{
+    char t7[32], t8[32], want[256], *log, *p;
+    struct run r;
+    json_t *j;
+    double since, until;
+
+    utc(t7, sizeof(t7), BASE - 100);
+    utc(t8, sizeof(t8), BASE - 5);
+    scen_reset();
+    run_cmd(&r, OSDCTL("anomalies", "--since", "1h", "--until", "10m", "--pid", "1234", "--metric", "cpu", "--limit",
+                       "5"),
+            NULL);
+    expect(&r, 0, "START                DURATION          PID  COMM", NULL);
+    snprintf(want, sizeof(want), "%s  3.7s             1234  nginx            cpu_pct           41.7         9.3  spot"
+             "      7\n", t7);
+    expect(&r, 0, want, NULL);
+    snprintf(want, sizeof(want), "%s  ongoing          1234  nginx            rss_bytes          inf         2.5  cs"
+             "        8\n", t8);
+    expect(&r, 0, want, NULL);
+    CHECK_INT(count_lines(r.out), 3);
+    log = fake_log(&fk);
+    CHECK(strstr(log, "\"limit\":5") && strstr(log, "\"metric\":\"cpu\"") && strstr(log, "\"pid\":1234") &&
+              !strstr(log, "subscribe"),
+          "anomalies request: %s", log);
+    p = strstr(log, "\"since\":");
+    since = p ? strtod(p + 8, NULL) : 0;
+    p = strstr(log, "\"until\":");
+    until = p ? strtod(p + 8, NULL) : 0;
+    CHECK(fabs(since - (now_real() - 3600)) < 10 && fabs(until - (now_real() - 600)) < 10,
+          "expected since = now - 3600 and until = now - 600, got %f %f (%s)", since, until, log);
+    free(log);
+    run_free(&r);
+
+    run_cmd(&r, OSDCTL("--json", "anomalies"), NULL);
+    expect(&r, 0, NULL, NULL);
+    j = json_loads(r.out, 0, NULL);
+    CHECK(json_array_size(json_object_get(j, "anomalies")) == 2, "--json anomalies: expected 2, got \"%s\"", r.out);
+    json_decref(j);
+    expect_log("anomalies {}\n");
+    run_free(&r);
+
+    scen_reset();
+    sc.no_anomalies = 1;
+    run_cmd(&r, OSDCTL("anomalies"), NULL);
+    expect(&r, 0, "no anomalies found\n", NULL);
+    run_free(&r);
+}
+
+static void test_anomalies_follow(void)
+{
+    struct run r;
+    json_t *n;
+    char *line, *save = NULL;
+    int lines = 0;
+
+    /* Text; the "end" of 7 comes before the history's reply (already in it: not printed);
+     * the wait for notifications outlasts --timeout; filtered and unknown ones are skipped. */
+    scen_reset();
+    sc.interleave = 1;
+    run_start(&r, OSDCTL("--timeout", "0.3", "anomalies", "--follow", "--pid", "1234", "--metric", "cpu"), NULL);
+    CHECK(run_wait_output(&r, "cs        8\n", 5000), "no history before the notifications: \"%s\" (stderr \"%s\")",
+          r.out, r.err);
+    expect_log("subscribe {\"pid\":1234}\nanomalies {\"metric\":\"cpu\",\"pid\":1234}\n");
+    usleep(700000);
+    n = notice("begin", anomaly_obj(9, "worker", "cpu_pct", "spot", BASE + 1, BASE + 1, 12, 9.3, "open"));
+    fake_push(&fk, n);
+    json_decref(n);
+    n = notice("begin", anomaly_obj(10, "redis", "rss_bytes", "spot", BASE + 1, BASE + 1, 12, 9.3, "open"));
+    fake_push(&fk, n);
+    json_decref(n);
+    n = fake_notification("alert", json_pack("{s:s}", "kind", "double_free"));
+    fake_push(&fk, n);
+    json_decref(n);
+    n = notice("update", anomaly_obj(11, "updater", "cpu_pct", "spot", BASE + 1, BASE + 1, 12, 9.3, "open"));
+    fake_push(&fk, n);
+    json_decref(n);
+    n = notice("end", anomaly_obj(9, "worker", "cpu_pct", "spot", BASE + 1, BASE + 3.5, 30, 9.3, "closed"));
+    fake_push(&fk, n);
+    json_decref(n);
+    CHECK(run_wait_output(&r, "ended 2.5s", 5000), "no 'ended' line: \"%s\" (stderr \"%s\")", r.out, r.err);
+    kill(r.pid, SIGINT);
+    run_finish(&r, 5000);
+    expect(&r, 0, NULL, NULL);
+    CHECK(count_of(r.out, "ongoing") == 2 && count_of(r.out, "worker") == 2,
+          "expected 8 (history) and 9 (live) ongoing, and 9 ended: \"%s\"", r.out);
+    CHECK(strstr(r.out, "ongoing          1234  worker") < strstr(r.out, "ended 2.5s       1234  worker"),
+          "begin must come before end: \"%s\"", r.out);
+    CHECK(!strstr(r.out, "ended 3.7s"), "a notification read before the history's reply must not be printed: \"%s\"",
+          r.out);
+    CHECK(!strstr(r.out, "redis") && !strstr(r.out, "updater") && !strstr(r.out, "double_free"),
+          "other metrics, events and methods must be skipped: \"%s\"", r.out);
+    CHECK(r.err_len == 0, "expected nothing on stderr, got \"%s\"", r.err);
+    run_free(&r);
+
+    /* JSON: one object per line (records, then the notification's params); the daemon hangs
+     * up: exit 3 with a message. */
+    scen_reset();
+    run_start(&r, OSDCTL("--json", "anomalies", "--follow"), NULL);
+    CHECK(run_wait_output(&r, "\"id\":8", 5000), "no JSON history: \"%s\"", r.out);
+    expect_log("subscribe -\nanomalies {}\n");
+    n = notice("begin", anomaly_obj(9, "worker", "cpu_pct", "spot", BASE + 1, BASE + 1, 12, 9.3, "open"));
+    fake_push(&fk, n);
+    json_decref(n);
+    CHECK(run_wait_output(&r, "\"id\":9", 5000), "no JSON notification: \"%s\"", r.out);
+    fake_hangup(&fk);
+    run_finish(&r, 5000);
+    expect(&r, OSD_EXIT_UNREACHABLE, NULL, "closed the connection");
+    for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+        json_int_t id = json_integer_value(json_object_get(j, "id"));
+
+        lines++;
+        if (lines <= 2)
+            CHECK(id == 6 + lines, "line %d: expected anomaly record %d, got \"%s\"", lines, 6 + lines, line);
+        if (lines == 2)
+            CHECK(json_real_value(json_object_get(j, "peak_score")) == DBL_MAX,
+                  "the largest double must survive the JSON output: \"%s\"", line);
+        if (lines > 2)
+            CHECK(json_is_string(json_object_get(j, "event")) &&
+                      !strcmp(json_string_value(json_object_get(j, "event")), "begin") &&
+                      json_integer_value(json_object_get(json_object_get(j, "anomaly"), "id")) == 9,
+                  "line %d: expected the begin of 9, got \"%s\"", lines, line);
+        json_decref(j);
+    }
+    CHECK_INT(lines, 3);
+    run_free(&r);
+}
+
+static void test_config(void)
+{
+    struct run r;
+    json_t *j;
+
+    scen_reset();
+    run_cmd(&r, OSDCTL("config"), NULL);
+    expect(&r, 0, "# file: /etc/osdetd/osdetd.conf\nsocket = /run/osdetd/osdetd.sock\nstate_dir = /var/lib/osdetd\n"
+                  "interval_ms = 1000\nmax_targets = 1024\nlog_level = info\ndetector = spot\ndetect_stride = 10\n"
+                  "detect_q = 0.0001\n",
+           NULL);
+    expect_log("config.get -\n");
+    run_free(&r);
+    run_cmd(&r, OSDCTL("config", "get", "--json"), NULL);
+    j = json_loads(r.out, 0, NULL);
+    CHECK(j && !strcmp(json_string_value(json_object_get(j, "path")), "/etc/osdetd/osdetd.conf") &&
+              json_integer_value(json_object_get(json_object_get(j, "config"), "interval_ms")) == 1000,
+          "config --json: got \"%s\"", r.out);
+    json_decref(j);
+    run_free(&r);
+
+    scen_reset();
+    run_cmd(&r, OSDCTL("config", "reload"), NULL);
+    expect(&r, 0, "# reloaded from /etc/osdetd/osdetd.conf\nsocket = ", NULL);
+    expect_log("config.reload -\n");
+    run_free(&r);
+
+    sc.reload_error = 1;
+    run_cmd(&r, OSDCTL("config", "reload"), NULL);
+    expect(&r, OSD_EXIT_DAEMON_ERROR, NULL,
+           "osdctl: configuration refused, the current one stays: /etc/osdetd/osdetd.conf: key 'interval_ms' must be "
+           "between 100 and 60000, got 5 (code -32007)\n");
+    CHECK(r.out_len == 0, "a refused reload prints nothing on stdout, got \"%s\"", r.out);
+    run_free(&r);
+
+    scen_reset();
+    sc.no_path = 1;
+    run_cmd(&r, OSDCTL("config"), NULL);
+    expect(&r, 0, "# file: none (defaults and command-line options)\nsocket = ", NULL);
+    run_free(&r);
+}
+
+static void test_analyze(void)
+{
+    char dir[] = "/tmp/osdctl-analyze-XXXXXX", csv[128], out[128];
+    struct run r, h1, h2;
+    FILE *f;
+    json_t *j;
+    int i, conns;
+
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp failed");
+    snprintf(csv, sizeof(csv), "%s/in.csv", dir);
+    snprintf(out, sizeof(out), "%s/out.csv", dir);
+    f = fopen(csv, "w");
+    fputs("timestamp,cpu_pct,rss_bytes\n", f);
+    for (i = 0; i < 300; i++)
+        fprintf(f, "%d,%.3f,%d\n", 1764072000 + i, i == 250 ? 95.0 : 5 + (i * 7 % 11) / 10.0, 1000000 + i % 3);
+    fclose(f);
+
+    scen_reset();
+    conns = fake_conns();
+    run_cmd(&r, OSDCTL("analyze", csv, "--detector", "mad"), NULL);
+    expect(&r, 0, NULL, NULL);
+    CHECK(!strncmp(r.out, "timestamp,score,threshold,anomaly\n1764072000,", 41), "analyze CSV: got \"%.80s\"", r.out);
+    CHECK_INT(count_lines(r.out), 301);
+    run_free(&r);
+
+    /* The global --json is the analyzer's --json. */
+    run_cmd(&r, OSDCTL("--json", "analyze", csv, "--detector", "mad", "--window", "20"), NULL);
+    expect(&r, 0, "{\"detector\":\"mad\"", NULL);
+    j = json_loads(r.out, 0, NULL);
+    CHECK(json_array_size(json_object_get(j, "rows")) == 300, "analyze --json: expected 300 rows, got \"%.200s\"",
+          r.out);
+    json_decref(j);
+    run_free(&r);
+
+    run_cmd(&r, OSDCTL("analyze", csv, "-o", out), NULL);
+    expect(&r, 0, NULL, NULL);
+    CHECK(r.out_len == 0 && access(out, F_OK) == 0, "analyze -o: expected %s and nothing on stdout", out);
+    run_free(&r);
+
+    /* No daemon needed at all. */
+    run_cmd(&r, ((char *[]){ (char *)osdctl, "--socket", "/nonexistent/s", "analyze", csv, NULL }), NULL);
+    expect(&r, 0, "timestamp,score,threshold,anomaly\n", NULL);
+    run_free(&r);
+
+    run_cmd(&r, OSDCTL("analyze"), NULL);
+    expect(&r, OSD_EXIT_USAGE, NULL, "missing FILE.csv");
+    run_free(&r);
+
+    run_cmd(&r, OSDCTL("analyze", "--help"), NULL);
+    run_cmd(&h1, OSDCTL("help", "analyze"), NULL);
+    run_cmd(&h2, OSDCTL("--help", "analyze"), NULL);
+    expect(&r, 0, "Usage: osdctl analyze FILE.csv", NULL);
+    CHECK(h1.status == 0 && h2.status == 0 && !strcmp(r.out, h1.out) && !strcmp(r.out, h2.out),
+          "'analyze --help', 'help analyze' and '--help analyze' must show the same text (%d %d)", h1.status, h2.status);
+    run_free(&r);
+    run_free(&h1);
+    run_free(&h2);
+    CHECK(fake_conns() == conns, "analyze must not connect to osdetd: %d connection(s)", fake_conns() - conns);
+    CHECK(fk.nreq == 0, "analyze must send nothing, the daemon got %d requests", fk.nreq);
+
+    run_cmd(&r, OSDCTL("help"), NULL);
+    CHECK(strstr(r.out, "  analyze FILE.csv ") && strstr(r.out, "  anomalies ") && strstr(r.out, "  config reload "),
+          "the overall help must list the new commands: \"%s\"", r.out);
+    run_free(&r);
+    unlink(out);
+    unlink(csv);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -536,6 +896,11 @@ int main(int argc, char **argv)
     test_series();
     test_follow();
     test_exec();
+    test_watch_detect();
+    test_anomalies();
+    test_anomalies_follow();
+    test_config();
+    test_analyze();
     fake_stop(&fk);
     CHECK_DONE();
 }

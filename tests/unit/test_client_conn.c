@@ -1,8 +1,11 @@
 /* test_client_conn.c - the transport and JSON-RPC framing: a reply line of several MiB split
- * across many reads, two replies in one read, EOF mid-line, timeouts, connect errors, and
- * the checks on a reply (id, version, result xor error). */
+ * across many reads, two replies in one read, EOF mid-line, timeouts, connect errors, the
+ * checks on a reply (id, version, result xor error), notifications interleaved with replies,
+ * one deadline over many lines, and cancellation by a flag set before the wait. */
 #include <errno.h>
+#include <float.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -222,6 +225,26 @@ static void test_rpc(void)
     decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":\"bad\"}", 3, -EPROTO, "not an object");
     decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}", 3, -EPROTO, "not JSON");
     decode("[1,2]", 3, -EPROTO, "not a JSON-RPC 2.0");
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"a\":1e999,\"b\":[1,2}}", 3, -EPROTO, "not JSON");
+
+    /* A daemon that prints the largest double with 15 digits sends a number out of range: it is
+     * read as the largest double, and nothing else in the reply changes. */
+    {
+        static const char huge[] = "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"peak\":1.79769313486232e308,"
+                                   "\"low\":-2e400,\"s\":\"1e999 \\\" 2e999\",\"t\":1764072001.25,\"n\":[-1,0.5e-3]}}";
+
+        CHECK_INT(rpc_reply_decode(huge, strlen(huge), 3, &res, &err, why, sizeof(why)), 0);
+        CHECK(json_real_value(json_object_get(res, "peak")) == DBL_MAX &&
+                  json_real_value(json_object_get(res, "low")) == -DBL_MAX,
+              "expected +/- the largest double, got %g %g", json_real_value(json_object_get(res, "peak")),
+              json_real_value(json_object_get(res, "low")));
+        CHECK_STR(json_string_value(json_object_get(res, "s")), "1e999 \" 2e999");
+        CHECK(json_real_value(json_object_get(res, "t")) == 1764072001.25 &&
+                  json_integer_value(json_array_get(json_object_get(res, "n"), 0)) == -1 &&
+                  json_real_value(json_array_get(json_object_get(res, "n"), 1)) == 0.5e-3,
+              "other numbers must be read as sent");
+        json_decref(res);
+    }
 
     err = json_pack("{s:i, s:s}", "code", -32002, "message", "pid 5 is not watched");
     CHECK_INT(rpc_error_code(err), -32002);
@@ -253,11 +276,147 @@ static void test_rpc(void)
     close(sv[1]);
 }
 
+struct notes {
+    int n;
+    char methods[256];
+    json_int_t last_id;     /* params.anomaly.id of the last notification */
+};
+
+static void note(void *arg, const char *method, json_t *params)
+{
+    struct notes *ns = arg;
+    size_t len = strlen(ns->methods);
+
+    ns->n++;
+    snprintf(ns->methods + len, sizeof(ns->methods) - len, "%s;", method);
+    ns->last_id = json_integer_value(json_object_get(json_object_get(params, "anomaly"), "id"));
+}
+
+struct ticker {
+    int fd, count, period_ms, delay_ms;
+};
+
+/* Writes a notification every period_ms, count times: a daemon busy with a subscription. */
+static void *ticker_run(void *arg)
+{
+    struct ticker *t = arg;
+    static const char n[] = "{\"jsonrpc\":\"2.0\",\"method\":\"anomaly\",\"params\":{\"event\":\"begin\"}}\n";
+    struct timespec d = { 0, t->delay_ms * 1000000L };
+    int i;
+
+    nanosleep(&d, NULL);
+    for (i = 0; i < t->count; i++) {
+        struct timespec ts = { 0, t->period_ms * 1000000L };
+
+        if (write(t->fd, n, sizeof(n) - 1) < 0)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static void test_notifications(void)
+{
+    static const char lines[] =
+        "{\"jsonrpc\":\"2.0\",\"method\":\"anomaly\",\"params\":{\"event\":\"begin\",\"anomaly\":{\"id\":4}}}\n"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"other\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"anomalies\":[]}}\n"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"anomaly\",\"params\":{\"event\":\"end\",\"anomaly\":{\"id\":4}}}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{}}\n";
+    struct notes ns = { 0 };
+    volatile sig_atomic_t cancel = 0;
+    json_t *res, *err, *msg;
+    struct ticker tk;
+    struct conn c;
+    pthread_t t;
+    char why[128] = "";
+    int sv[2];
+    int64_t t0;
+
+    msg = json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method", "x");
+    CHECK(rpc_is_notification(msg) == 1, "a method without id is a notification");
+    json_decref(msg);
+    msg = json_pack("{s:s, s:s, s:i}", "jsonrpc", "2.0", "method", "x", "id", 1);
+    CHECK(!rpc_is_notification(msg), "a request with an id is not a notification");
+    json_decref(msg);
+    msg = json_pack("{s:s, s:n}", "jsonrpc", "2.0", "method");
+    CHECK(!rpc_is_notification(msg), "a method that is not a string is not a notification");
+    json_decref(msg);
+
+    /* Notifications before the reply go to the callback; the reply is found by id; the one
+     * after it stays for the next read. */
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    conn_init(&c, 1000);
+    conn_adopt(&c, sv[0]);
+    CHECK_INT(write(sv[1], lines, sizeof(lines) - 1), (long long)sizeof(lines) - 1);
+    CHECK_INT(rpc_recv_reply(&c, 5, conn_deadline(&c), note, &ns, &res, &err, why, sizeof(why)), 0);
+    CHECK(ns.n == 2 && !strcmp(ns.methods, "anomaly;other;") && ns.last_id == 0,
+          "expected 2 notifications (anomaly, other) before the reply, got %d (%s)", ns.n, ns.methods);
+    CHECK(json_is_array(json_object_get(res, "anomalies")), "expected the reply to id 5");
+    json_decref(res);
+    CHECK_INT(rpc_recv_notification(&c, &msg, why, sizeof(why)), 0);
+    CHECK(msg && !strcmp(json_string_value(json_object_get(json_object_get(msg, "params"), "event")), "end"),
+          "expected the 'end' notification after the reply");
+    json_decref(msg);
+    /* A reply where only notifications may come is a protocol error naming the id. */
+    CHECK_INT(rpc_recv_notification(&c, &msg, why, sizeof(why)), -EPROTO);
+    CHECK(msg == NULL && strstr(why, "unexpected reply with id 6"), "expected the stray reply named, got \"%s\"", why);
+    /* Without a callback, notifications are dropped and the reply still found. */
+    {
+        static const char two[] = "{\"jsonrpc\":\"2.0\",\"method\":\"anomaly\"}\n"
+                                  "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":1}\n";
+
+        CHECK_INT(write(sv[1], two, sizeof(two) - 1), (long long)sizeof(two) - 1);
+        CHECK_INT(rpc_recv_reply(&c, 7, conn_deadline(&c), NULL, NULL, &res, &err, why, sizeof(why)), 0);
+        CHECK(json_integer_value(res) == 1, "expected result 1 for id 7");
+        json_decref(res);
+    }
+
+    /* One deadline covers every line: notifications every 50 ms do not stretch a 300 ms wait. */
+    tk = (struct ticker){ .fd = sv[1], .count = 12, .period_ms = 50 };
+    pthread_create(&t, NULL, ticker_run, &tk);
+    ns.n = 0;
+    t0 = conn_now_ms();
+    CHECK_INT(rpc_recv_reply(&c, 8, t0 + 300, note, &ns, &res, &err, why, sizeof(why)), -ETIMEDOUT);
+    CHECK(conn_now_ms() - t0 < 900, "expected to give up after 300 ms, took %lld ms", (long long)(conn_now_ms() - t0));
+    CHECK(ns.n >= 2, "expected notifications while waiting, got %d", ns.n);
+    pthread_join(t, NULL);
+
+    /* Waiting for notifications has no deadline, even with a 50 ms timeout_ms. */
+    conn_close(&c);
+    close(sv[1]);
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    conn_init(&c, 50);
+    conn_adopt(&c, sv[0]);
+    tk = (struct ticker){ .fd = sv[1], .count = 1, .delay_ms = 400 };
+    t0 = conn_now_ms();
+    pthread_create(&t, NULL, ticker_run, &tk);
+    CHECK_INT(rpc_recv_notification(&c, &msg, why, sizeof(why)), 0);
+    CHECK(conn_now_ms() - t0 >= 350, "expected to wait for the late notification, returned after %lld ms",
+          (long long)(conn_now_ms() - t0));
+    json_decref(msg);
+    pthread_join(t, NULL);
+
+    /* A cancel flag raised before the wait stops it at once (SIGINT before poll()). */
+    cancel = 1;
+    c.cancel = &cancel;
+    t0 = conn_now_ms();
+    CHECK_INT(rpc_recv_notification(&c, &msg, why, sizeof(why)), -EINTR);
+    CHECK(conn_now_ms() - t0 < 200, "expected -EINTR at once, took %lld ms", (long long)(conn_now_ms() - t0));
+    c.cancel = NULL;
+
+    /* EOF while waiting for notifications: -ECONNRESET. */
+    close(sv[1]);
+    CHECK_INT(rpc_recv_notification(&c, &msg, why, sizeof(why)), -ECONNRESET);
+    conn_close(&c);
+}
+
 int main(void)
 {
     test_long_line();
     test_framing();
     test_connect();
     test_rpc();
+    test_notifications();
     CHECK_DONE();
 }

@@ -24,6 +24,54 @@ json_t *fake_error(int code, const char *message)
     return json_pack("{s:{s:i, s:s}}", "error", "code", code, "message", message);
 }
 
+json_t *fake_notification(const char *method, json_t *params)
+{
+    return json_pack("{s:s, s:s, s:o}", "jsonrpc", "2.0", "method", method, "params", params);
+}
+
+static void write_all(int fd, const char *s, size_t n)
+{
+    size_t off = 0;
+
+    while (off < n) {
+        ssize_t w = write(fd, s + off, n - off);
+
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+void fake_send(struct fake *f, const json_t *msg)
+{
+    char *s = json_dumps(msg, JSON_COMPACT);
+
+    if (s && f->cur_fd >= 0) {
+        write_all(f->cur_fd, s, strlen(s));
+        write_all(f->cur_fd, "\n", 1);
+    }
+    free(s);
+}
+
+void fake_push(struct fake *f, const json_t *msg)
+{
+    char *s = json_dumps(msg, JSON_COMPACT);
+
+    /* One write per line, smaller than PIPE_BUF in these tests, so lines never mix. */
+    if (s) {
+        size_t n = strlen(s);
+
+        s[n] = '\n';
+        write_all(f->push[1], s, n + 1);
+    }
+    free(s);
+}
+
+void fake_hangup(struct fake *f)
+{
+    write_all(f->push[1], "\n", 1);
+}
+
 static void fake_record(struct fake *f, const char *method, json_t *params)
 {
     char *p = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -55,16 +103,10 @@ static void fake_answer(struct fake *f, int fd, const char *line)
         json_object_set(rep, "id", json_object_get(req, "id"));
         s = json_dumps(rep, JSON_COMPACT);
         if (s) {
-            size_t n = strlen(s), off = 0;
+            size_t n = strlen(s);
 
             s[n] = '\n'; /* the NUL becomes the line end; s is written, not printed */
-            while (off < n + 1) {
-                ssize_t w = write(fd, s + off, n + 1 - off);
-
-                if (w <= 0)
-                    break;
-                off += (size_t)w;
-            }
+            write_all(fd, s, n + 1);
             free(s);
         }
         json_decref(rep);
@@ -72,18 +114,46 @@ static void fake_answer(struct fake *f, int fd, const char *line)
     json_decref(req);
 }
 
+/* Forwards pushed lines to the client; returns -1 on a hang-up request. */
+static int fake_forward(struct fake *f, int fd, char *pbuf, size_t *plen, size_t cap)
+{
+    ssize_t r = read(f->push[0], pbuf + *plen, cap - *plen);
+    char *nl;
+
+    if (r <= 0)
+        return 0;
+    *plen += (size_t)r;
+    while ((nl = memchr(pbuf, '\n', *plen))) {
+        size_t n = (size_t)(nl + 1 - pbuf);
+
+        if (n == 1)
+            return -1;
+        write_all(fd, pbuf, n);
+        *plen -= n;
+        memmove(pbuf, nl + 1, *plen);
+    }
+    return 0;
+}
+
 static void fake_serve(struct fake *f, int fd)
 {
-    char buf[65536];
-    size_t len = 0;
+    char buf[65536], pbuf[16384];
+    size_t len = 0, plen = 0;
 
     for (;;) {
-        struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = f->stop[0], .events = POLLIN } };
+        struct pollfd p[3] = { { .fd = fd, .events = POLLIN }, { .fd = f->stop[0], .events = POLLIN },
+                               { .fd = f->push[0], .events = POLLIN } };
         char *nl;
         ssize_t r;
 
-        if (poll(p, 2, -1) < 0 || p[1].revents)
+        if (poll(p, 3, -1) < 0 || p[1].revents)
             return;
+        if (p[2].revents) {
+            if (fake_forward(f, fd, pbuf, &plen, sizeof(pbuf)))
+                return;
+            if (!p[0].revents)
+                continue;
+        }
         r = read(fd, buf + len, sizeof(buf) - 1 - len);
         if (r <= 0)
             return;
@@ -110,7 +180,12 @@ static void *fake_thread(void *arg)
         fd = accept(f->lfd, NULL, NULL);
         if (fd < 0)
             continue;
+        pthread_mutex_lock(&f->lock);
+        f->nconn++;
+        pthread_mutex_unlock(&f->lock);
+        f->cur_fd = fd;
         fake_serve(f, fd);
+        f->cur_fd = -1;
         close(fd);
     }
 }
@@ -120,6 +195,7 @@ int fake_start(struct fake *f, fake_handler h, void *arg)
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
     memset(f, 0, sizeof(*f));
+    f->cur_fd = -1;
     f->handler = h;
     f->arg = arg;
     pthread_mutex_init(&f->lock, NULL);
@@ -131,7 +207,7 @@ int fake_start(struct fake *f, fake_handler h, void *arg)
     f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(f->lfd, 8))
         return -errno;
-    if (pipe2(f->stop, O_CLOEXEC))
+    if (pipe2(f->stop, O_CLOEXEC) || pipe2(f->push, O_CLOEXEC | O_NONBLOCK))
         return -errno;
     return -pthread_create(&f->thread, NULL, fake_thread, f);
 }
@@ -141,6 +217,8 @@ void fake_stop(struct fake *f)
     close(f->stop[1]);
     pthread_join(f->thread, NULL);
     close(f->stop[0]);
+    close(f->push[0]);
+    close(f->push[1]);
     close(f->lfd);
     unlink(f->path);
     rmdir(f->dir);

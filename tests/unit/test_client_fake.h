@@ -1,6 +1,7 @@
 /* test_client_fake.h - helpers for osdctl tests: a fake osdetd (a Unix socket in a temporary
- * directory served by a thread that answers each request through a callback), and a runner
- * that starts the osdctl binary and captures its output and exit status. */
+ * directory served by a thread that answers each request through a callback, and that can
+ * send notifications on its own), and a runner that starts the osdctl binary and captures
+ * its output and exit status. */
 #ifndef TEST_CLIENT_FAKE_H
 #define TEST_CLIENT_FAKE_H
 #include <jansson.h>
@@ -17,18 +18,31 @@ struct fake {
     char path[108];
     int lfd;
     int stop[2];             /* a pipe: closing the write end stops the thread */
+    int push[2];             /* a pipe of lines for the client (fake_push); an empty line hangs up */
+    int cur_fd;              /* the connection being served, -1 if none (server thread only) */
     pthread_t thread;
     fake_handler handler;
     void *arg;
-    pthread_mutex_t lock;    /* guards log and nreq, read by the test thread */
+    pthread_mutex_t lock;    /* guards log, nreq and nconn, read by the test thread */
     char log[4096];          /* "method params\n" per request, compact JSON */
     int nreq;
+    int nconn;               /* connections accepted */
 };
 
 int fake_start(struct fake *f, fake_handler h, void *arg);  /* 0 or -errno */
 void fake_stop(struct fake *f);
 /* A copy of the request log (caller frees). */
 char *fake_log(struct fake *f);
+
+/* From a handler (server thread): writes msg (not consumed) as one line to the client now,
+ * before the reply, as a daemon interleaves notifications. */
+void fake_send(struct fake *f, const json_t *msg);
+/* From the test thread: the server writes msg (not consumed) to the connected client. */
+void fake_push(struct fake *f, const json_t *msg);
+/* From the test thread: the server closes the current connection. */
+void fake_hangup(struct fake *f);
+/* A notification {"jsonrpc":"2.0","method":method,"params":params}; steals params. */
+json_t *fake_notification(const char *method, json_t *params);
 
 json_t *fake_result(json_t *result);                       /* steals result */
 json_t *fake_error(int code, const char *message);

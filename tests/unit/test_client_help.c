@@ -1,10 +1,16 @@
 /* test_client_help.c - the --help texts and docs/osdctl.1 say the same: every usage line of
  * every help text is a SYNOPSIS/COMMANDS line of the man page, and every option line (option
- * and description) appears in it word for word. argv[1] is the man page. */
+ * and description) appears in it word for word. "osdctl analyze --help" is the analyzer's
+ * own text (detect/analyze_cli.c), still being reworded: its usage line and every option
+ * it lists must be in the man page (check_analyze()).
+ * argv[1] is the man page. */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "analyze.h"
 #include "check.h"
 #include "help.h"
 
@@ -139,9 +145,85 @@ static void check_text(const char *cmd, const char *text, const char *man, const
           cmd ? cmd : "osdctl");
 }
 
+/* What analyze_main() prints for --help (it writes to stdout, so stdout is redirected). */
+static char *analyze_help(int *rc)
+{
+    char path[] = "/tmp/osdctl-help-XXXXXX", *text = NULL;
+    int fd = mkstemp(path), saved = dup(1);
+    size_t len = 0;
+    FILE *f;
+
+    if (fd < 0 || saved < 0)
+        return NULL;
+    fflush(stdout);
+    dup2(fd, 1);
+    *rc = analyze_main(2, (char *[]){ "analyze", "--help", NULL });
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    f = fdopen(fd, "r");
+    if (f) {
+        fseek(f, 0, SEEK_SET);
+        text = malloc(65536);
+        len = text ? fread(text, 1, 65535, f) : 0;
+        if (text)
+            text[len] = '\0';
+        fclose(f);
+    }
+    unlink(path);
+    return text;
+}
+
+/* The analyzer's help (detect/analyze_cli.c) belongs to the detection library, whose wording
+ * and tuned defaults still change; its usage line and its options are stable. So the usage
+ * line must be a man page line, and every option of an option line ("-d, --detector ...",
+ * "      --calib N ...") must be documented under osdctl analyze as an option entry. */
+static void check_analyze(const char *man, const char *man_flat)
+{
+    const char *start = strstr(man_flat, "osdctl analyze FILE.csv [options] Detect anomalies");
+    const char *end = start ? strstr(start, "osdctl help [COMMAND] Show the overall help") : NULL;
+    char *section = start && end ? strndup(start, (size_t)(end - start)) : NULL;
+    int rc = -1, nopts = 0;
+    char *text = analyze_help(&rc), *p;
+
+    CHECK(text && rc == 0, "analyze --help: expected exit 0 and a text, got %d", rc);
+    CHECK(section != NULL, "the man page has no 'osdctl analyze' section with the analyzer's first help line");
+    if (!text || !section)
+        goto out;
+    CHECK(!strncmp(text, "Usage: osdctl analyze ", 22), "analyze help starts with \"%.40s\"", text);
+    for (p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        char *line = strndup(p, n), *sq = squash(line), *w, *save = NULL;
+
+        if (!strncmp(sq, "Usage: ", 7))
+            CHECK(man_has_line(man, sq + 7), "analyze: usage line \"%s\" is not a line of the man page", sq + 7);
+        /* An option line: its leading words that start with '-' are its flags. */
+        if (line[0] == ' ' && sq[0] == '-') {
+            for (w = strtok_r(sq, " ", &save); w && w[0] == '-'; w = strtok_r(NULL, " ", &save)) {
+                char a[64], b[64];
+
+                w[strcspn(w, ",")] = '\0';
+                snprintf(a, sizeof(a), " %s ", w);
+                snprintf(b, sizeof(b), " %s,", w);
+                nopts++;
+                CHECK(strstr(section, a) || strstr(section, b), "analyze: option %s of 'osdctl analyze --help' is "
+                      "not documented in the man page's osdctl analyze section", w);
+            }
+        }
+        free(line);
+        free(sq);
+        p += n + (p[n] == '\n');
+    }
+    CHECK(nopts >= 15, "analyze help: expected its options (-d, --detector, ... -h, --help), found %d", nopts);
+out:
+    free(section);
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
-    static const char *cmds[] = { NULL, "watch", "unwatch", "list", "status", "series", "threads", "help" };
+    static const char *cmds[] = { NULL,      "watch",     "unwatch", "list", "status", "series",
+                                  "threads", "anomalies", "config",  "help" };
     char *man, *flat;
     size_t i;
 
@@ -157,6 +239,7 @@ int main(int argc, char **argv)
     for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         check_text(cmds[i], help_text(cmds[i]), man, flat);
     CHECK(help_text("nope") == NULL, "an unknown command has no help");
+    check_analyze(man, flat);
     /* The man page must name every section a reader looks for. */
     {
         static const char *sections[] = { "NAME", "SYNOPSIS", "DESCRIPTION", "COMMANDS", "OPTIONS",

@@ -1,6 +1,7 @@
 /* test_client_output.c - printing a series reply as CSV, JSON and text; value formats;
- * tables; and the join of cpu + mem series used by "series --metric all". */
+ * tables; the join of cpu + mem series used by "series --metric all"; anomaly lines. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,113 @@ static void test_formats(void)
     CHECK_STR(got, "12:00:01.123");
     fmt_clock(buf, sizeof(buf), NAN);
     CHECK_STR(got, "?");
+}
+
+/* output_json() keeps reals short, except where 15 digits would not read back. */
+static void test_json_reals(void)
+{
+    json_t *v = json_pack("{s:f, s:[f]}", "cpu", 12.3, "a", DBL_MAX), *small = json_pack("{s:f}", "cpu", 12.3), *back;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    CHECK_INT(output_json(f, small, 1), 0);
+    fclose(f);
+    json_decref(small);
+    CHECK_STR(buf, "{\"cpu\":12.3}\n");
+    free(buf);
+    f = open_memstream(&buf, &len);
+    CHECK_INT(output_json(f, v, 1), 0);
+    fclose(f);
+    back = json_loads(buf, 0, NULL);
+    CHECK(back && json_real_value(json_array_get(json_object_get(back, "a"), 0)) == DBL_MAX,
+          "the largest double must read back from \"%s\"", buf);
+    json_decref(back);
+    free(buf);
+    json_decref(v);
+}
+
+static void test_anomaly_formats(void)
+{
+    char buf[64];
+    const char *got = buf;
+
+    fmt_datetime(buf, sizeof(buf), 1764072001.9996); /* seconds are truncated, not rounded */
+    CHECK_STR(got, "2025-11-25 12:00:01");
+    fmt_datetime(buf, sizeof(buf), NAN);
+    CHECK_STR(got, "?");
+    fmt_duration(buf, sizeof(buf), 3.7);
+    CHECK_STR(got, "3.7s");
+    fmt_duration(buf, sizeof(buf), 0);
+    CHECK_STR(got, "0.0s");
+    fmt_duration(buf, sizeof(buf), 59.94);
+    CHECK_STR(got, "59.9s");
+    fmt_duration(buf, sizeof(buf), 59.96); /* would print "60.0s": a minute is spelled as one */
+    CHECK_STR(got, "1m00s");
+    fmt_duration(buf, sizeof(buf), 725);
+    CHECK_STR(got, "12m05s");
+    fmt_duration(buf, sizeof(buf), NAN);
+    CHECK_STR(got, "?");
+    fmt_score(buf, sizeof(buf), 41.7);
+    CHECK_STR(got, "41.7");
+    fmt_score(buf, sizeof(buf), 123456.0);
+    CHECK_STR(got, "1.235e+05");
+    fmt_score(buf, sizeof(buf), 1.7976931348623157e308); /* the daemon's "infinitely unlikely" */
+    CHECK_STR(got, "inf");
+    fmt_score(buf, sizeof(buf), NAN);
+    CHECK_STR(got, "?");
+}
+
+static char *anomaly_line(const char *json, int ended)
+{
+    json_t *a = load(json);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    output_anomaly(f, a, ended);
+    fclose(f);
+    json_decref(a);
+    return buf;
+}
+
+static void test_anomaly_output(void)
+{
+    static const char closed[] = "{\"id\":7,\"kind\":\"anomaly\",\"pid\":1234,\"comm\":\"nginx\",\"metrics\":\"cpu_pct\","
+                                 "\"detector\":\"spot\",\"start\":1764072001.2,\"end\":1764072004.9,"
+                                 "\"peak_score\":41.7,\"threshold\":9.3,\"top\":[],\"state\":\"closed\"}";
+    static const char open_[] = "{\"id\":8,\"pid\":99,\"comm\":\"redis-server\",\"metrics\":\"rss_bytes\","
+                                "\"detector\":\"cs\",\"start\":1764072100.0,\"end\":1764072101.5,"
+                                "\"peak_score\":1.7976931348623157e308,\"threshold\":2.5,\"state\":\"open\"}";
+    char *buf = NULL, *line;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    output_anomaly_header(f);
+    fclose(f);
+    CHECK_STR(buf, "START                DURATION          PID  COMM             METRICS          SCORE   THRESHOLD"
+                   "  DETECTOR  ID\n");
+    line = anomaly_line(closed, 0);
+    CHECK_STR(line, "2025-11-25 12:00:01  3.7s             1234  nginx            cpu_pct           41.7         9.3"
+                    "  spot      7\n");
+    /* The header's columns and the line's start at the same offsets. */
+    CHECK(strstr(buf, "SCORE") - buf + 5 == strstr(line, "41.7") - line + 4, "SCORE and the score must end in one "
+          "column:\n%s%s", buf, line);
+    free(line);
+    line = anomaly_line(open_, 0);
+    CHECK_STR(line, "2025-11-25 12:01:40  ongoing            99  redis-server     rss_bytes          inf         2.5"
+                    "  cs        8\n");
+    free(line);
+    /* An "end" event: the duration, marked as ended, even if the record still said open. */
+    line = anomaly_line(open_, 1);
+    CHECK(strstr(line, "  ended 1.5s         99  redis-server"), "end event line: \"%s\"", line);
+    free(line);
+    /* Missing members do not crash and show as "?". */
+    line = anomaly_line("{\"state\":\"closed\"}", 0);
+    CHECK_STR(line, "?                    ?                   ?  ?                ?                    ?           ?"
+                    "  ?         ?\n");
+    free(line);
+    free(buf);
 }
 
 static void test_table(void)
@@ -240,6 +348,9 @@ int main(void)
     tzset();
     test_series_output();
     test_formats();
+    test_json_reals();
+    test_anomaly_formats();
+    test_anomaly_output();
     test_table();
     test_merge();
     test_check();

@@ -89,7 +89,7 @@ static void test_global(void)
 
 static void test_help_version(void)
 {
-    static const char *cmds[] = { "watch", "unwatch", "list", "status", "series", "threads" };
+    static const char *cmds[] = { "watch", "unwatch", "list", "status", "series", "threads", "anomalies", "config" };
     struct captured c;
     char want[64];
     size_t i;
@@ -176,6 +176,105 @@ static void test_watch(void)
     usage_error(ARGV("osdctl", "watch", "--exec", "--"), "--exec needs a command", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "1", "--exec", "--", "true"), "either PID or --exec", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "1", "--follow"), "--follow needs --exec", "osdctl watch --help");
+
+    /* Detection parameters. */
+    a = ARGV("watch", "1234");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.detector == NULL && o.stride == 0 && o.q == 0 && o.calib == 0 && o.window == 0,
+          "watch without detection options: nothing set");
+    a = ARGV("watch", "7", "--detector", "cs", "--stride", "8", "--q", "1e-3", "--calib=64", "--window", "32");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.detector && !strcmp(o.detector, "cs") && o.stride == 8 && o.q == 1e-3 && o.calib == 64 && o.window == 32,
+          "watch detection options: got %s stride %d q %g calib %d window %d", o.detector ? o.detector : "(null)",
+          o.stride, o.q, o.calib, o.window);
+    a = ARGV("watch", "7", "--no-detect");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.detector && !strcmp(o.detector, "none"), "--no-detect: expected detector none");
+    a = ARGV("watch", "7", "--no-detect", "--detector", "none");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    a = ARGV("watch", "--detector", "mad", "--exec", "--", "true");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.exec && o.detector && !strcmp(o.detector, "mad"), "--detector with --exec: expected mad");
+    a = ARGV("watch", "7", "--stride", "100000", "--q", "0.4999", "--calib", "20", "--window", "16");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.stride == 100000 && o.calib == 20 && o.window == 16, "bounds must be accepted");
+
+    usage_error(ARGV("osdctl", "watch", "1", "--detector", "lstm"), "--detector must be spot, cs, mad or none, got 'lstm'",
+                "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--detector", "cs", "--no-detect"),
+                "--no-detect contradicts --detector cs", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--detector", "cs", "--detector", "spot"),
+                "--detector contradicts --detector cs", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--stride", "0"), "--stride must be a whole number from 1 to 100000, got '0'",
+                "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--stride", "100001"), "got '100001'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--calib", "19"), "--calib must be a whole number from 20", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--window", "15"), "--window must be a whole number from 16",
+                "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--window", "1e3"), "got '1e3'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--q", "0"), "--q must be a probability between 0 and 0.5", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--q", "0.5"), "got '0.5'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--q", "-1e-4"), "got '-1e-4'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--q", "nan"), "got 'nan'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--q"), "option '--q' needs a value", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--no-detect", "--q", "0.01"), "detection is off with --detector none",
+                "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--detector", "none", "--window", "64"), "tune a detector",
+                "osdctl watch --help");
+}
+
+static void test_anomalies(void)
+{
+    struct anomalies_opts o;
+    char why[256];
+    char **a;
+
+    a = ARGV("anomalies");
+    CHECK_INT(anomalies_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.since_s == -1 && o.until_s == -1 && o.pid == 0 && o.metric == NULL && o.limit == 0 && !o.follow && !o.json,
+          "anomalies: expected no filters, got since %lld until %lld pid %d limit %lld follow %d",
+          (long long)o.since_s, (long long)o.until_s, (int)o.pid, o.limit, o.follow);
+    a = ARGV("anomalies", "--since", "1h", "--until=10m", "--pid", "42", "--metric", "cpu", "--limit", "5", "--json");
+    CHECK_INT(anomalies_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.since_s == 3600 && o.until_s == 600 && o.pid == 42 && o.metric && !strcmp(o.metric, "cpu") &&
+              o.limit == 5 && o.json,
+          "anomalies with filters: got since %lld until %lld pid %d metric %s limit %lld json %d", (long long)o.since_s,
+          (long long)o.until_s, (int)o.pid, o.metric ? o.metric : "(null)", o.limit, o.json);
+    a = ARGV("anomalies", "--follow", "--since", "30s");
+    CHECK_INT(anomalies_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.follow && o.since_s == 30, "anomalies --follow --since 30s");
+
+    usage_error(ARGV("osdctl", "anomalies", "1234"), "unexpected argument '1234' (to choose a target, use --pid PID)",
+                "osdctl anomalies --help");
+    usage_error(ARGV("osdctl", "anomalies", "--since", "soon"), "anomalies: --since 'soon' is not a duration",
+                "osdctl anomalies --help");
+    usage_error(ARGV("osdctl", "anomalies", "--since", "10m", "--until", "1h"), "--until (3600 s ago) is before --since",
+                "osdctl anomalies --help");
+    usage_error(ARGV("osdctl", "anomalies", "--pid", "0"), "--pid '0' is not a process id", "osdctl anomalies --help");
+    usage_error(ARGV("osdctl", "anomalies", "--metric="), "--metric needs a name", "osdctl anomalies --help");
+    usage_error(ARGV("osdctl", "anomalies", "--limit", "0"), "--limit must be a whole number from 1",
+                "osdctl anomalies --help");
+    usage_error(ARGV("osdctl", "anomalies", "--follow", "--until", "1m"), "--follow cannot be combined with --until",
+                "osdctl anomalies --help");
+    usage_error(ARGV("osdctl", "anomalies", "--csv"), "unknown option '--csv'", "osdctl anomalies --help");
+}
+
+static void test_config(void)
+{
+    struct config_opts o;
+    char why[256];
+
+    CHECK_INT(config_parse(1, ARGV("config"), &o, why, sizeof(why)), 0);
+    CHECK(!o.reload && !o.json, "config: expected get");
+    CHECK_INT(config_parse(3, ARGV("config", "get", "--json"), &o, why, sizeof(why)), 0);
+    CHECK(!o.reload && o.json, "config get --json");
+    CHECK_INT(config_parse(2, ARGV("config", "reload"), &o, why, sizeof(why)), 0);
+    CHECK_INT(o.reload, 1);
+    usage_error(ARGV("osdctl", "config", "set"), "config: unknown action 'set' (expected get or reload)",
+                "osdctl config --help");
+    usage_error(ARGV("osdctl", "config", "get", "reload"), "config: unexpected argument 'reload'",
+                "osdctl config --help");
+    usage_error(ARGV("osdctl", "config", "--path"), "config: unknown option '--path'", "osdctl config --help");
 }
 
 static void test_pid_commands(void)
@@ -292,6 +391,8 @@ int main(void)
     test_pid_commands();
     test_plain_commands();
     test_series();
+    test_anomalies();
+    test_config();
     test_unreachable();
     CHECK_DONE();
 }
