@@ -195,7 +195,7 @@ static void on_point(struct target *t, const struct det_result *r, double time_s
     for (int i = 0; i < td->ndims; i++) {
         if (dims[i])
             segment_point(t, i, r, time_s);
-        else if (td->open[i] && ++td->normal_run[i] >= td->o.stride)
+        else if (td->open[i] && ++td->normal_run[i] >= DETECT_END_STRIDES * td->o.stride)
             segment_close(t, i);
     }
 }

@@ -1,8 +1,8 @@
 /* detect_feed.h - glue on the loop thread between a target and the detection worker:
  * assembles one row of detection dims per tick, submits every `stride` rows, and turns
  * per-point results into anomaly segments per dim (begin at the first point where the
- * dim is among the anomaly's main contributors, end after `stride` points without it)
- * that go to alerts. */
+ * dim is among the anomaly's main contributors, end after DETECT_END_STRIDES strides of
+ * points without it) that go to alerts. */
 #ifndef OSD_DETECT_FEED_H
 #define OSD_DETECT_FEED_H
 #include <stdbool.h>
@@ -16,6 +16,9 @@ struct daemon;
 struct target;
 
 #define DETECT_MAX_DIMS 8
+/* SPOT flags the onset of a sustained burst and then follows it, flagging again now and
+ * then: a segment ends only after this many strides of quiet, so one burst is one anomaly. */
+#define DETECT_END_STRIDES 3
 
 struct detect_opts {
     bool on;

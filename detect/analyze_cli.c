@@ -26,9 +26,9 @@ static const char an_usage[] =
     "or ISO 8601), every other column a number. Output: CSV\n"
     "'timestamp,score,threshold,anomaly', one row per input row, in order.\n"
     "\n"
-    "  -d, --detector cs|spot|mad  detector (default: spot)\n"
+    "  -d, --detector cs|spot|mad  detector (default: spot, the most accurate measured)\n"
     "  -w, --window N     cs: reconstruction window (128); mad: baseline points (120);\n"
-    "                     spot: DSPOT local-model depth, 0 = plain SPOT (120)\n"
+    "                     spot: DSPOT local-model depth, 0 = plain SPOT (90)\n"
     "  -s, --stride N     cs: new points per reconstruction (32)\n"
     "  -q, --q RISK       SPOT risk per point, 0 < RISK < 1 (1e-4)\n"
     "      --calib N      SPOT calibration batch, points from the stream (1000)\n"
@@ -462,6 +462,10 @@ static int write_json_head(struct an_state *st)
         json_object_set_new(params, "k", json_real(p->mad_k));
     } else {
         json_object_set_new(params, "depth", json_integer((json_int_t)p->depth));
+        json_object_set_new(params, "gap", json_integer((json_int_t)p->gap));
+        json_object_set_new(params, "trend", json_boolean(p->trend));
+        json_object_set_new(params, "relearn", json_integer((json_int_t)p->relearn));
+        json_object_set_new(params, "two_sided", json_boolean(p->two_sided));
     }
     for (size_t i = 0; i < st->n_dims; i++)
         json_array_append_new(cols, json_string(csv_dim_name(st->csv, i)));

@@ -45,6 +45,8 @@ struct cs_det {
     double *Y, *X;      /* m x g samples, L x g reconstruction */
     double *recon;      /* L x n reconstruction of the whole window */
     double *weights;    /* L sampling weights */
+    double *weights2;   /* L scratch */
+    size_t *group_of;   /* dim -> group */
     size_t *idx;        /* sample rows */
     double *tmp;        /* L + n scratch */
     double *dist;       /* n x n SBD */
@@ -194,36 +196,49 @@ static void cs_cluster(struct cs_det *c, size_t L, double thresh)
         }
         c->gstart[c->n_groups] = pos;
     }
+    for (size_t g = 0; g < c->n_groups; g++)
+        for (size_t i = c->gstart[g]; i < c->gstart[g + 1]; i++)
+            c->group_of[c->gdims[i]] = g;
 }
 
-/* LESINN (least similar nearest neighbours): mean over t random subsets of phi
- * window points of the distance to the nearest one, within the group's dims. */
-static double cs_lesinn(struct cs_det *c, size_t L, size_t j, size_t g)
+/* LESINN (least similar nearest neighbours) of window point j for every group at
+ * once: mean over t random subsets of phi other window points of the distance to
+ * the nearest one, measured on each group's own dims. One shared draw of subsets
+ * serves all groups. out[g] receives the score of group g. */
+static void cs_lesinn(struct cs_det *c, size_t L, size_t j, double *out)
 {
-    const size_t *dims = c->gdims + c->gstart[g];
-    size_t gn = c->gstart[g + 1] - c->gstart[g];
-    size_t t = c->p->lesinn_t, phi = c->p->lesinn_phi;
-    double acc = 0;
+    size_t t = c->p->lesinn_t, phi = c->p->lesinn_phi, n = c->n, ng = c->n_groups;
+    double *best = c->tmp, *dd = c->tmp + n; /* ng entries each (ng <= n) */
+    const double *xj = c->win + j * n;
 
+    for (size_t g = 0; g < ng; g++)
+        out[g] = 0;
     for (size_t e = 0; e < t; e++) {
-        double best = INFINITY;
-
+        for (size_t g = 0; g < ng; g++)
+            best[g] = INFINITY;
         for (size_t s = 0; s < phi; s++) {
             size_t o = det_rng_below(&c->rng, L - 1);
-            double dd = 0;
+            const double *xo;
 
             if (o >= j)
                 o++; /* never the point itself */
-            for (size_t q = 0; q < gn; q++) {
-                double v = c->win[j * c->n + dims[q]] - c->win[o * c->n + dims[q]];
+            xo = c->win + o * n;
+            for (size_t g = 0; g < ng; g++)
+                dd[g] = 0;
+            for (size_t k = 0; k < n; k++) {
+                double v = xj[k] - xo[k];
 
-                dd += v * v;
+                dd[c->group_of[k]] += v * v;
             }
-            best = fmin(best, dd);
+            for (size_t g = 0; g < ng; g++)
+                if (dd[g] < best[g])
+                    best[g] = dd[g];
         }
-        acc += sqrt(best);
+        for (size_t g = 0; g < ng; g++)
+            out[g] += sqrt(best[g]);
     }
-    return acc / t;
+    for (size_t g = 0; g < ng; g++)
+        out[g] /= (double)t;
 }
 
 /* Sampling weights of the window points for group g: LESINN cached per point, turned
@@ -231,19 +246,17 @@ static double cs_lesinn(struct cs_det *c, size_t L, size_t j, size_t g)
 static void cs_weights(struct cs_det *c, size_t L, size_t g)
 {
     uint64_t first = c->count - L;
-    double *vals = c->tmp, med;
+    double *vals = c->weights2, med;
 
     for (size_t j = 0; j < L; j++) {
         size_t slot = (first + j) % c->W;
-        double *s = &c->lesinn[slot * c->n + g];
 
         if (c->lesinn_seq[slot] != first + j) {
             /* a new point (or new groups): score all groups of this point once */
-            for (size_t h = 0; h < c->n_groups; h++)
-                c->lesinn[slot * c->n + h] = cs_lesinn(c, L, j, h);
+            cs_lesinn(c, L, j, &c->lesinn[slot * c->n]);
             c->lesinn_seq[slot] = first + j;
         }
-        vals[j] = *s;
+        vals[j] = c->lesinn[slot * c->n + g];
     }
     memcpy(c->weights, vals, L * sizeof(double));
     qsort(vals, L, sizeof(double), cmp_double);
@@ -323,7 +336,10 @@ static int cs_solve_group(struct cs_det *c, size_t L, size_t g)
             } else {
                 size_t kmax = c->p->sparsity < m ? c->p->sparsity : m;
 
-                err = cs_somp(&c->ws, c->psi, L, c->idx, m, c->Y, gn, kmax, CS_OMP_TOL, &k);
+                /* normal behaviour lives in the low half of the spectrum; leaving the
+                 * high half out halves the cost and keeps OMP from fitting jitter */
+                err = cs_somp(&c->ws, c->psi, L, L / 2, c->idx, m, c->Y, gn, kmax, CS_OMP_TOL,
+                              &k);
                 if (!err)
                     cs_somp_reconstruct(&c->ws, c->psi, L, gn, k, c->X);
             }
@@ -475,6 +491,8 @@ static void cs_destroy(struct detector *d)
     free(c->X);
     free(c->recon);
     free(c->weights);
+    free(c->weights2);
+    free(c->group_of);
     free(c->idx);
     free(c->tmp);
     free(c->dist);
@@ -520,13 +538,15 @@ int det_cs_create(struct detector *d)
     c->X = malloc(W * n * sizeof(double));
     c->recon = malloc(W * n * sizeof(double));
     c->weights = malloc(W * sizeof(double));
+    c->weights2 = malloc(W * sizeof(double));
+    c->group_of = calloc(n, sizeof(size_t));
     c->idx = malloc(big * sizeof(size_t));
     c->tmp = malloc(2 * (W + n) * sizeof(double));
     c->dist = malloc(n * n * sizeof(double));
     c->zrow = malloc(n * sizeof(double));
     c->scale = malloc(n * sizeof(double));
     if (!c->ring || !c->gdims || !c->gstart || !c->lesinn || !c->lesinn_seq || !c->win ||
-        !c->lo || !c->span || !c->psi || !c->Y || !c->X || !c->recon || !c->weights ||
+        !c->lo || !c->span || !c->psi || !c->Y || !c->X || !c->recon || !c->weights || !c->weights2 || !c->group_of ||
         !c->idx || !c->tmp || !c->dist || !c->zrow || !c->scale) {
         err = -ENOMEM;
         goto err;

@@ -1,6 +1,7 @@
 /* cs_solve.c - DCT dictionary and sparse solvers (simultaneous OMP, FISTA) for the cs detector. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,14 @@
 #include <gsl/gsl_matrix.h>
 
 #include "cs_solve.h"
+
+static pthread_once_t gsl_quiet_once = PTHREAD_ONCE_INIT;
+
+static void gsl_quiet(void)
+{
+    /* GSL's default handler aborts on a singular matrix; we retry instead */
+    gsl_set_error_handler_off();
+}
 
 void cs_dct_basis(double *psi, size_t L)
 {
@@ -21,6 +30,7 @@ void cs_dct_basis(double *psi, size_t L)
 
 int cs_ws_init(struct cs_ws *w, size_t L, size_t g, size_t kmax)
 {
+    pthread_once(&gsl_quiet_once, gsl_quiet);
     memset(w, 0, sizeof(*w));
     w->L = L;
     w->g = g;
@@ -132,15 +142,14 @@ static int omp_lsq(struct cs_ws *w, size_t L, const double *Y, size_t m, size_t 
     return 0;
 }
 
-int cs_somp(struct cs_ws *w, const double *psi, size_t L, const size_t *idx, size_t m,
-            const double *Y, size_t g, size_t kmax, double tol, size_t *k_out)
+int cs_somp(struct cs_ws *w, const double *psi, size_t L, size_t K, const size_t *idx,
+            size_t m, const double *Y, size_t g, size_t kmax, double tol, size_t *k_out)
 {
     double res2;
     size_t k = 0;
     int err;
 
-    gsl_set_error_handler_off();
-    if (kmax > w->kmax || kmax > m || g > w->g || L > w->L)
+    if (kmax > w->kmax || kmax > m || g > w->g || L > w->L || K > L || K == 0)
         return -EINVAL;
     build_sensing(w, psi, L, idx, m);
     memcpy(w->R, Y, m * g * sizeof(double));
@@ -153,7 +162,7 @@ int cs_somp(struct cs_ws *w, const double *psi, size_t L, const size_t *idx, siz
         double best_c = 0;
 
         /* P = A^T R, laid out g x L so the inner loop runs along a row of A */
-        memset(w->P, 0, L * g * sizeof(double));
+        memset(w->P, 0, L * g * sizeof(double)); /* only the first K of each row are used */
         for (size_t i = 0; i < m; i++) {
             const double *a = w->A + i * L;
 
@@ -161,11 +170,11 @@ int cs_somp(struct cs_ws *w, const double *psi, size_t L, const size_t *idx, siz
                 double r = w->R[i * g + d];
                 double *p = w->P + d * L;
 
-                for (size_t j = 0; j < L; j++)
+                for (size_t j = 0; j < K; j++)
                     p[j] += r * a[j];
             }
         }
-        for (size_t j = 0; j < L; j++) {
+        for (size_t j = 0; j < K; j++) {
             double c = 0;
 
             if (w->used[j] || w->norm[j] < 1e-9)
@@ -179,7 +188,7 @@ int cs_somp(struct cs_ws *w, const double *psi, size_t L, const size_t *idx, siz
             }
         }
         if (best == L)
-            break;
+            break; /* no usable atom left */
         w->used[best] = 1;
         w->S[k++] = best;
         err = omp_lsq(w, L, Y, m, g, k);

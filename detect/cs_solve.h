@@ -24,15 +24,18 @@ struct cs_ws {
 
 /* Orthonormal DCT-II synthesis matrix: x[t] = sum_k psi[t*L+k] s[k]. */
 void cs_dct_basis(double *psi, size_t L);
+/* Allocate scratch; the first call turns GSL's abort-on-error handler off (process-wide,
+ * once): solver failures come back as return codes. */
 int cs_ws_init(struct cs_ws *w, size_t L, size_t g, size_t kmax);
 void cs_ws_free(struct cs_ws *w);
 /*
  * Simultaneous OMP: Y (m x g, row-major) sampled at rows idx[m] of a length-L signal;
- * picks up to kmax DCT atoms shared by the g columns, stops when the RMS residual is
- * below tol. *k_out = atoms used. 0, -EINVAL, or -EDOM (singular least squares).
+ * picks up to kmax of the K lowest-frequency DCT atoms, shared by the g columns, and
+ * stops when the RMS residual is below tol. *k_out = atoms used. 0, -EINVAL, or
+ * -EDOM (singular least squares).
  */
-int cs_somp(struct cs_ws *w, const double *psi, size_t L, const size_t *idx, size_t m,
-            const double *Y, size_t g, size_t kmax, double tol, size_t *k_out);
+int cs_somp(struct cs_ws *w, const double *psi, size_t L, size_t K, const size_t *idx,
+            size_t m, const double *Y, size_t g, size_t kmax, double tol, size_t *k_out);
 /* X (L x g) = the full-length signal from the last cs_somp() solution. */
 void cs_somp_reconstruct(const struct cs_ws *w, const double *psi, size_t L, size_t g, size_t k,
                          double *X);

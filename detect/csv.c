@@ -27,7 +27,7 @@ struct csv_reader {
 static void csv_fail(struct csv_reader *r, const char *fmt, ...)
 {
     va_list ap;
-    int n = snprintf(r->err, sizeof(r->err), "%s:%zu: ", r->name, r->line_no);
+    int n = snprintf(r->err, sizeof(r->err), "%s: line %zu: ", r->name, r->line_no);
 
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof(r->err))

@@ -20,7 +20,8 @@ struct csv_rows {
     size_t first_line; /* file line number of row 0 */
 };
 
-/* Read the header of f (name is used in messages); 0, -EINVAL (bad input, see csv_error) or -ENOMEM. */
+/* Read the header of f (name is used in messages); 0, -EINVAL (bad input, see csv_error)
+ * or -ENOMEM. *out is set even on error so csv_error() can explain; csv_close() it. */
 int csv_open(FILE *f, const char *name, struct csv_reader **out);
 void csv_close(struct csv_reader *r);
 /* Numeric columns (header minus the timestamp column). */

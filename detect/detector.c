@@ -39,7 +39,7 @@ void det_params_default(struct det_params *p, enum det_kind kind, size_t n_dims)
     p->q = 1e-4;
     p->calib = 1000;
     p->init_level = 0.98;
-    p->depth = 120;
+    p->depth = 90;
     p->gap = 20;
     p->trend = 1;
     p->relearn = 600;
@@ -50,7 +50,7 @@ void det_params_default(struct det_params *p, enum det_kind kind, size_t n_dims)
     p->stride = 32;
     p->sample_ratio = 0.4;
     p->sparsity = 12;
-    p->cluster_thresh = 0.25;
+    p->cluster_thresh = 0.7;
     p->lesinn_t = 16;
     p->lesinn_phi = 16;
     p->solver = DET_SOLVER_OMP;

@@ -12,7 +12,8 @@
  * Lifecycle: det_params_default() -> adjust -> det_create() -> det_push()* and
  * det_pull()* -> det_flush() -> det_pull() -> det_free(). Results come out in input
  * order, exactly one per pushed point; cs hands them out a stride at a time, spot and
- * mad at once. An instance has no shared state: use one per thread.
+ * mad at once. An instance has no shared state: use one per thread. (The first cs
+ * instance turns GSL's abort-on-error handler off for the process, once.)
  */
 
 enum det_kind {

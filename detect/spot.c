@@ -7,7 +7,7 @@
 #include "det_impl.h"
 
 #define SPOT_PEAKS_CAP 1000 /* most recent excesses kept for refits: bounded memory */
-#define GRIM_GRID 12 /* grid points per side when bracketing Grimshaw's roots */
+#define GRIM_GRID 24 /* grid points per side when bracketing Grimshaw's roots */
 #define SPOT_CALM 10 /* quiet points that end a hold after an alarm */
 
 /*
@@ -69,33 +69,37 @@ static void grim_try(const double *y, size_t n, double x, struct gpd_fit *best)
     }
 }
 
-/* Scan [a, b] on a grid for sign changes of w and refine each by bisection. */
-static void grim_roots(const double *y, size_t n, double a, double b, struct gpd_fit *best)
+/*
+ * Scan the open interval between lo and hi (same sign) on a grid geometric in |x|,
+ * since roots crowd near 0 and near the ends, and refine each sign change of w by
+ * bisection.
+ */
+static void grim_roots(const double *y, size_t n, double lo, double hi, struct gpd_fit *best)
 {
-    double xs[GRIM_GRID], ws[GRIM_GRID];
+    double xs[GRIM_GRID], ws[GRIM_GRID], alo = fabs(lo), ahi = fabs(hi), sgn = lo < 0 ? -1 : 1;
 
-    if (!(b > a))
+    if (!(ahi > alo) || !(alo > 0))
         return;
     for (int i = 0; i < GRIM_GRID; i++) {
-        xs[i] = a + (b - a) * i / (GRIM_GRID - 1);
+        xs[i] = sgn * alo * pow(ahi / alo, (double)i / (GRIM_GRID - 1));
         ws[i] = grim_w(y, n, xs[i]);
     }
     for (int i = 0; i + 1 < GRIM_GRID; i++) {
-        double lo = xs[i], hi = xs[i + 1], wlo = ws[i], whi = ws[i + 1];
+        double a = xs[i], b = xs[i + 1], wa = ws[i], wb = ws[i + 1];
 
-        if (!isfinite(wlo) || !isfinite(whi) || (wlo > 0) == (whi > 0))
+        if (!isfinite(wa) || !isfinite(wb) || (wa > 0) == (wb > 0))
             continue;
-        for (int it = 0; it < 40 && hi - lo > 1e-10 * (fabs(lo) + fabs(hi)); it++) {
-            double mid = 0.5 * (lo + hi), wm = grim_w(y, n, mid);
+        for (int it = 0; it < 40 && fabs(b - a) > 1e-10 * (fabs(a) + fabs(b)); it++) {
+            double mid = 0.5 * (a + b), wm = grim_w(y, n, mid);
 
-            if ((wm > 0) == (wlo > 0)) {
-                lo = mid;
-                wlo = wm;
+            if ((wm > 0) == (wa > 0)) {
+                a = mid;
+                wa = wm;
             } else {
-                hi = mid;
+                b = mid;
             }
         }
-        grim_try(y, n, 0.5 * (lo + hi), best);
+        grim_try(y, n, 0.5 * (a + b), best);
     }
 }
 
@@ -118,12 +122,12 @@ int gpd_fit_grimshaw(const double *y, size_t n, struct gpd_fit *out)
     best.sigma = mean;
     best.llh = gpd_llh(y, n, 0, mean);
     if (n >= 3 && ymax > ymin) {
-        eps = 1e-8 / mean;
+        /* x = gamma/sigma; the left side is open at -1/ymax, where w diverges */
+        eps = 1e-6 / ymax;
         a = -1.0 / ymax;
-        /* the left interval is open at -1/ymax, where w diverges */
-        grim_roots(y, n, a + fabs(a) * 1e-6, -eps, &best);
+        grim_roots(y, n, -eps, a * (1 - 1e-6), &best);
         b = 2.0 * (mean - ymin) / (ymin * ymin);
-        grim_roots(y, n, eps, b, &best);
+        grim_roots(y, n, eps, fmax(b, 2 * eps), &best);
     }
     *out = best;
     return 0;
@@ -187,19 +191,25 @@ static void spot_refit(struct spot_tail *s)
     if (s->peaks_len == 0 || gpd_fit_grimshaw(s->peaks, s->peaks_len, &s->fit) < 0) {
         s->fit.gamma = 0;
         s->fit.sigma = 0;
-    } else if (s->fit.gamma < 0) {
+    } else if (s->fit.gamma != 0) {
         /*
-         * A bounded (gamma < 0) tail fitted on a few dozen peaks puts the extreme
-         * quantile near the largest peak seen: at q ~ 1e-5 that floods alarms on
-         * Gaussian-like data. Fall back to the exponential tail (the gamma = 0 MLE),
-         * which errs on the side of fewer false alarms.
+         * Keep the fitted shape only when the data demand it: a likelihood-ratio test
+         * against the exponential tail (gamma = 0, chi2(1) at 95 %: 3.84), and never a
+         * bounded tail (gamma < 0). On a few dozen peaks the shape is noisy, and at the
+         * small per-tail risks used here a spurious gamma of +0.4 moves z from 6 to 80
+         * sigma (misses) while a spurious -0.2 puts z at the largest peak seen (floods).
          */
-        double m = 0;
+        double m = 0, llh_exp;
 
         for (size_t i = 0; i < s->peaks_len; i++)
             m += s->peaks[i];
-        s->fit.gamma = 0;
-        s->fit.sigma = m / s->peaks_len;
+        m /= s->peaks_len;
+        llh_exp = -(double)s->peaks_len * log(m) - (double)s->peaks_len;
+        if (s->fit.gamma < 0 || 2 * (s->fit.llh - llh_exp) < 3.84) {
+            s->fit.gamma = 0;
+            s->fit.sigma = m;
+            s->fit.llh = llh_exp;
+        }
     }
     s->since_fit = 0;
 }
@@ -293,10 +303,16 @@ struct spot_dim {
     size_t hold; /* points since the hold began, 0 = not holding */
     size_t calm; /* consecutive points back under the peak threshold of `held` */
     size_t back; /* consecutive points that look like a return to the old normal */
+    double *cal_tmp;           /* calibration screen: scratch, calib values */
+    double cal_med, cal_scale; /* robust centre and spread of the batch so far */
+    size_t cal_at;             /* batch size when they were computed */
 };
+
+struct spot_eval;
 
 struct spot_det {
     struct spot_dim *dims;
+    struct spot_eval *eval; /* per-dim verdicts of the current row */
     size_t n, depth, gap, cap;
     int trend;
     double *contrib;
@@ -461,115 +477,177 @@ static void dim_release(const struct spot_det *sp, struct spot_dim *sd)
     sd->since_exact = 0;
 }
 
+/*
+ * Robust screen of the calibration batch: |res - median| over 8 robust sigmas
+ * (1.4826 MAD of the batch so far, refreshed every 64 values) is left out.
+ */
+static int calib_outlier(struct spot_dim *sd, double res)
+{
+    size_t n = sd->up.calib_len;
+
+    if (n >= 64 && n % 64 == 0 && n != sd->cal_at) {
+        double *v = sd->cal_tmp;
+
+        memcpy(v, sd->up.calib, n * sizeof(double));
+        qsort(v, n, sizeof(double), cmp_double);
+        sd->cal_med = v[n / 2];
+        for (size_t i = 0; i < n; i++)
+            v[i] = fabs(v[i] - sd->cal_med);
+        qsort(v, n, sizeof(double), cmp_double);
+        sd->cal_scale = 1.4826 * v[n / 2];
+        sd->cal_at = n;
+    }
+    return sd->cal_scale > 0 && fabs(res - sd->cal_med) > 8 * sd->cal_scale;
+}
+
+/* Per-dimension verdict of one point, computed before anything is learnt. */
+struct spot_eval {
+    double pred, res, c;
+    int alarm;  /* beyond z (or, while holding, beyond z against both models) */
+    int peak;   /* beyond the peak threshold t: moving, maybe not yet alarming */
+    int state;  /* 0 judged, 1 warming up */
+};
+
+static int dim_eval(struct detector *d, struct spot_det *sp, struct spot_dim *sd, double x,
+                    struct spot_eval *e)
+{
+    int two = d->p.two_sided;
+
+    memset(e, 0, sizeof(*e));
+    if (sp->depth && sd->len < sp->cap) {
+        /* the local model is not full yet: learn, cannot judge */
+        dim_learn(sp, sd, x, x);
+        e->state = 1;
+        return 0;
+    }
+    if (sp->depth)
+        e->pred = lm_predict(sp, &sd->held);
+    e->res = x - e->pred;
+    if (!(sd->up.ready && (!two || sd->down.ready))) {
+        /* calibration batch: learnt at once, nothing judged */
+        int ru, rd = -EAGAIN;
+
+        if (calib_outlier(sd, e->res)) {
+            /* a gross outlier in the calibration batch would bias the local model for
+             * `depth` points and fatten the fitted tail: leave it out of both */
+            if (sp->depth)
+                dim_learn(sp, sd, e->pred, x);
+            e->state = 1;
+            return 0;
+        }
+        ru = spot_tail_step(&sd->up, e->res);
+
+        if (two && (ru >= 0 || ru == -EAGAIN))
+            rd = spot_tail_step(&sd->down, -e->res);
+        if (ru < 0 && ru != -EAGAIN)
+            return ru;
+        if (rd < 0 && rd != -EAGAIN)
+            return rd;
+        if (sp->depth)
+            dim_learn(sp, sd, x, x);
+        e->state = 1;
+        return 0;
+    }
+    e->peak = e->res > sd->up.t || (two && -e->res > sd->down.t);
+    e->c = dim_ratio(sd, two, e->res);
+    e->alarm = spot_tail_judge(&sd->up, e->res) == 1 ||
+               (two && spot_tail_judge(&sd->down, -e->res) == 1);
+    if (sd->hold) {
+        /*
+         * Holding: alarm only if x fits neither model: the series broke away from the
+         * normal it had AND from what it did just now. A long extrapolation of `held`
+         * that drifted off a seasonal curve alone cannot alarm forever, and moving
+         * back toward the old normal (a return) never alarms.
+         */
+        double live_pred = lm_predict(sp, &sd->live), res_live = x - live_pred;
+
+        e->c = fmin(e->c, dim_ratio(sd, two, res_live));
+        if (res_live * (live_pred - e->pred) < 0)
+            e->c = fmin(e->c, 1.0);
+        e->alarm = e->alarm && e->c > 1.0;
+        if (!e->peak)
+            sd->calm++;
+        else
+            sd->calm = 0;
+        /* a return: x sits clearly on the old normal's side of what the series
+         * just did, while the extrapolated old normal may have drifted off */
+        if (res_live * (live_pred - e->pred) < 0 &&
+            fabs(res_live) > 0.5 * fabs(live_pred - e->pred))
+            sd->back++;
+        else
+            sd->back = 0;
+    }
+    if (e->alarm && !(e->c > 1.0))
+        e->c = nextafter(1.0, 2.0); /* ratio and alarm agree even on a degenerate tail */
+    if (!e->alarm && e->c > 1.0)
+        e->c = 1.0;
+    return 0;
+}
+
+/* Learn point x of one dimension once the verdict of the whole row is known. */
+static int dim_update(struct detector *d, struct spot_det *sp, struct spot_dim *sd, double x,
+                      const struct spot_eval *e, int row_alarm)
+{
+    if (!sd->hold) {
+        /* an alarm, or a dim already moving past t in a row that alarms elsewhere
+         * (one event across correlated dims), starts a hold */
+        if (sp->depth && (e->alarm || (row_alarm && e->peak))) {
+            dim_onset(sp, sd);
+            sd->hold = 1;
+            sd->calm = 0;
+            sd->back = 0;
+            dim_learn(sp, sd, lm_predict(sp, &sd->held), x);
+            return 0;
+        }
+        if (e->alarm)
+            return 0; /* plain SPOT (depth 0): alarms are simply not learnt */
+        if (sp->depth)
+            dim_learn(sp, sd, x, x);
+        return dim_tails_learn(sp, sd, d->p.two_sided, e->res);
+    }
+    sd->hold++;
+    if (sd->calm >= SPOT_CALM || sd->back >= SPOT_CALM) {
+        /* back to the old normal for a while: learn again */
+        dim_learn(sp, sd, x, x);
+        dim_release(sp, sd);
+        sd->hold = 0;
+    } else if (d->p.relearn && sd->hold > d->p.relearn) {
+        /* a change that outlasted `relearn` points is the new normal */
+        dim_learn(sp, sd, x, x);
+        memcpy(sd->held.v, sd->live.v, sp->cap * sizeof(double));
+        lm_exact(sp, &sd->held, sd->head);
+        sd->hold = 0;
+    } else {
+        dim_learn(sp, sd, e->pred, x);
+    }
+    return 0;
+}
+
 static int spot_push(struct detector *d, const double *row)
 {
     struct spot_det *sp = d->impl;
-    int two = d->p.two_sided;
     struct det_result r = { .score = -INFINITY, .threshold = 1.0 };
-    int calibrating = 0;
+    int calibrating = 0, err;
 
     for (size_t k = 0; k < sp->n; k++) {
-        struct spot_dim *sd = &sp->dims[k];
-        double x = row[k], pred = 0, res, c;
-        int ru, rd = 0;
-
-        if (sp->depth && sd->len < sp->cap) {
-            /* the local model is not full yet: learn, cannot judge */
-            dim_learn(sp, sd, x, x);
+        err = dim_eval(d, sp, &sp->dims[k], row[k], &sp->eval[k]);
+        if (err)
+            return err;
+        if (sp->eval[k].state) {
             calibrating = 1;
             sp->contrib[k] = 0;
             continue;
         }
-        if (sp->depth)
-            pred = lm_predict(sp, &sd->held);
-        res = x - pred;
-        if (!sd->hold) {
-            int ready = sd->up.ready && (!two || sd->down.ready);
-
-            if (!ready) {
-                /* calibration batch: learnt at once, nothing judged */
-                ru = spot_tail_step(&sd->up, res);
-                if (ru >= 0 || ru == -EAGAIN)
-                    rd = two ? spot_tail_step(&sd->down, -res) : -EAGAIN;
-                if ((ru < 0 && ru != -EAGAIN) || (rd < 0 && rd != -EAGAIN))
-                    return ru < 0 && ru != -EAGAIN ? ru : rd;
-                calibrating = 1;
-                sp->contrib[k] = 0;
-                if (sp->depth)
-                    dim_learn(sp, sd, x, x);
-                continue;
-            }
-            ru = spot_tail_judge(&sd->up, res);
-            rd = two ? spot_tail_judge(&sd->down, -res) : 0;
-            c = dim_ratio(sd, two, res);
-            if (ru == 1 || rd == 1) {
-                /* alarm: hold `held` at its pre-anomaly normal from here on */
-                if (!(c > 1.0))
-                    c = nextafter(1.0, 2.0);
-                dim_onset(sp, sd);
-                if (sp->depth) {
-                    sd->hold = 1;
-                    sd->calm = 0;
-                    sd->back = 0;
-                    pred = lm_predict(sp, &sd->held);
-                    dim_learn(sp, sd, pred, x);
-                }
-            } else {
-                int err = dim_tails_learn(sp, sd, two, res);
-
-                if (err)
-                    return err;
-                if (sp->depth)
-                    dim_learn(sp, sd, x, x);
-            }
-        } else {
-            /*
-             * Holding: judge against both models and learn nothing into the tails.
-             * Alarm only if x fits neither: the series broke away from the normal it
-             * had AND from what it did just now. A long extrapolation of `held` that
-             * drifted off a seasonal curve alone cannot alarm forever, and a return
-             * to the old normal never alarms (nor does any move toward it).
-             */
-            double live_pred = lm_predict(sp, &sd->live), res_live = x - live_pred;
-
-            c = fmin(dim_ratio(sd, two, res), dim_ratio(sd, two, res_live));
-            /* moving back toward the remembered normal ends an episode, never alarms */
-            if (res_live * (live_pred - pred) < 0)
-                c = fmin(c, 1.0);
-            if (res <= sd->up.t && (!two || -res <= sd->down.t))
-                sd->calm++;
-            else
-                sd->calm = 0;
-            /* a return: x sits clearly on the old normal's side of what the series
-             * just did, while the extrapolated old normal may have drifted off */
-            if (res_live * (live_pred - pred) < 0 &&
-                fabs(res_live) > 0.5 * fabs(live_pred - pred))
-                sd->back++;
-            else
-                sd->back = 0;
-            sd->hold++;
-            if (sd->calm >= SPOT_CALM || sd->back >= SPOT_CALM) {
-                /* back to the old normal for a while: learn again */
-                dim_learn(sp, sd, x, x);
-                dim_release(sp, sd);
-                sd->hold = 0;
-            } else if (d->p.relearn && sd->hold > d->p.relearn) {
-                /* a change that outlasted `relearn` points is the new normal */
-                dim_learn(sp, sd, x, x);
-                memcpy(sd->held.v, sd->live.v, sp->cap * sizeof(double));
-                lm_exact(sp, &sd->held, sd->head);
-                sd->hold = 0;
-            } else {
-                dim_learn(sp, sd, pred, x);
-            }
-            if (c > 1.0 && !(spot_tail_judge(&sd->up, res) == 1 ||
-                             (two && spot_tail_judge(&sd->down, -res) == 1)))
-                c = 1.0; /* ratio and alarm must agree */
-        }
-        if (c > 1.0)
-            r.anomaly = 1;
-        sp->contrib[k] = c;
-        r.score = fmax(r.score, c);
+        r.anomaly |= sp->eval[k].alarm;
+        sp->contrib[k] = sp->eval[k].c;
+        r.score = fmax(r.score, sp->eval[k].c);
+    }
+    for (size_t k = 0; k < sp->n; k++) {
+        if (sp->eval[k].state)
+            continue;
+        err = dim_update(d, sp, &sp->dims[k], row[k], &sp->eval[k], r.anomaly);
+        if (err)
+            return err;
     }
     if (calibrating) {
         r.score = NAN;
@@ -599,10 +677,12 @@ static void spot_destroy(struct detector *d)
         spot_tail_free(&sp->dims[k].up);
         spot_tail_free(&sp->dims[k].down);
         free(sp->dims[k].held.v);
+        free(sp->dims[k].cal_tmp);
         free(sp->dims[k].pend);
         free(sp->dims[k].live.v);
     }
     free(sp->dims);
+    free(sp->eval);
     free(sp->contrib);
     free(sp);
     d->impl = NULL;
@@ -632,7 +712,8 @@ int det_spot_create(struct detector *d)
     sp->cap = sp->depth + sp->gap;
     sp->dims = calloc(sp->n, sizeof(*sp->dims));
     sp->contrib = calloc(sp->n, sizeof(double));
-    if (!sp->dims || !sp->contrib)
+    sp->eval = calloc(sp->n, sizeof(*sp->eval));
+    if (!sp->dims || !sp->contrib || !sp->eval)
         goto err;
     for (size_t k = 0; k < sp->n; k++) {
         struct spot_dim *sd = &sp->dims[k];
@@ -642,6 +723,11 @@ int det_spot_create(struct detector *d)
             err = spot_tail_init(&sd->down, q_tail, d->p.init_level, d->p.calib);
         if (err)
             goto err;
+        sd->cal_tmp = malloc(d->p.calib * sizeof(double));
+        if (!sd->cal_tmp) {
+            err = -ENOMEM;
+            goto err;
+        }
         if (sp->cap) {
             sd->held.v = calloc(sp->cap, sizeof(double));
             sd->live.v = calloc(sp->cap, sizeof(double));

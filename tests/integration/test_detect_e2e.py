@@ -24,8 +24,8 @@ class DetectEndToEnd(OsdTestCase):
         sub = d.connect()
         self.addCleanup(sub.close)
         sub.call("subscribe", {})
-        # quiet long enough for SPOT to calibrate (CALIB points) and settle
-        w = self.start_workload("bursts", "--quiet-ms", 35000, "--burst-ms", 3000, "--gap-ms", 10000,
+        # quiet long enough for SPOT to fill its model (110 points), calibrate (CALIB) and settle
+        w = self.start_workload("bursts", "--quiet-ms", 40000, "--burst-ms", 3000, "--gap-ms", 10000,
                                 "--mem-mb", 256, "--tail-ms", 6000, nice=osdtest.BUSY_NICE)
         w.wait_for("quiet", timeout=10)
         t = d.call("watch", {"pid": w.pid, "interval_ms": INTERVAL_MS, "detector": "spot", "stride": STRIDE,
