@@ -60,7 +60,7 @@ static const char help_watch[] =
     "                     (default: the daemon's detector)\n"
     "  --no-detect        no anomaly detection (--detector none)\n"
     "  --stride N         points handed to the detector at a time, 1..100000;\n"
-    "                     also the normal points that end an anomaly\n"
+    "                     3 strides of normal points end an anomaly\n"
     "  --q RISK           SPOT risk, 0 < RISK < 0.5: the probability that a\n"
     "                     normal point exceeds the threshold (e.g. 1e-4)\n"
     "  --calib N          points used to calibrate SPOT before it scores (>= 20)\n"
