@@ -11,16 +11,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "procmon.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, OSD_WATCHED_MAX);
-    __type(key, __u32);
-    __type(value, struct watched_val);
-} watched SEC(".maps");
+#include "watched.bpf.h"
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);

@@ -12,6 +12,9 @@
 #define OSD_W_CHILDREN (1u << 0) /* fork of a member adds the child */
 #define OSD_W_THREADS (1u << 1)  /* account CPU per thread, not per process */
 #define OSD_W_DEAD (1u << 2)     /* every thread has exited; user space reaps it */
+#define OSD_W_NET (1u << 3)      /* count network bytes (net.bpf.c) */
+#define OSD_W_SYSCALL (1u << 4)  /* count syscalls (syscall.bpf.c) */
+#define OSD_W_TRACE (1u << 5)    /* stream every syscall enter/exit (syscall.bpf.c) */
 
 /* Value of the `watched` map, keyed by tgid. */
 struct watched_val {

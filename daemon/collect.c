@@ -6,7 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "collect_net.h"
 #include "collect_procmon.h"
+#include "collect_syscall.h"
 #include "daemon.h"
 #include "log.h"
 #include "procfs.h"
@@ -23,6 +25,8 @@ struct tick {
     size_t members; /* live processes */
     size_t entries; /* membership entries left, dead ones not yet reaped included */
     bool root_alive;
+    struct net_val net; /* cumulative, when the target collects net */
+    struct sys_val sys; /* cumulative totals over its syscalls */
 };
 
 static void add_mem(struct target *t, pid_t pid, struct tick *k)
@@ -302,6 +306,41 @@ static uint64_t delta(uint64_t now, uint64_t before)
     return now > before ? now - before : 0;
 }
 
+static void net_row(double *row, const struct net_val *now, const struct net_val *before)
+{
+    uint64_t tx = 0, rx = 0, txc = 0, rxc = 0;
+
+    for (int p = 0; p < OSD_NET_NPROTO; p++) {
+        tx += delta(now->tx_bytes[p], before->tx_bytes[p]);
+        rx += delta(now->rx_bytes[p], before->rx_bytes[p]);
+        txc += delta(now->tx_calls[p], before->tx_calls[p]);
+        rxc += delta(now->rx_calls[p], before->rx_calls[p]);
+    }
+    row[NET_COL_TX_BYTES] = (double)tx;
+    row[NET_COL_RX_BYTES] = (double)rx;
+    row[NET_COL_TX_CALLS] = (double)txc;
+    row[NET_COL_RX_CALLS] = (double)rxc;
+    row[NET_COL_TCP_TX] = (double)delta(now->tx_bytes[OSD_NET_TCP], before->tx_bytes[OSD_NET_TCP]);
+    row[NET_COL_TCP_RX] = (double)delta(now->rx_bytes[OSD_NET_TCP], before->rx_bytes[OSD_NET_TCP]);
+    row[NET_COL_UDP_TX] = (double)delta(now->tx_bytes[OSD_NET_UDP], before->tx_bytes[OSD_NET_UDP]);
+    row[NET_COL_UDP_RX] = (double)delta(now->rx_bytes[OSD_NET_UDP], before->rx_bytes[OSD_NET_UDP]);
+}
+
+static void sys_row(double *row, const struct sys_val *now, const struct sys_val *before, double dt_s)
+{
+    __u64 hist[OSD_SYS_HIST];
+    uint64_t calls = delta(now->count, before->count), errors = delta(now->errors, before->errors);
+
+    for (int b = 0; b < OSD_SYS_HIST; b++)
+        hist[b] = delta(now->hist[b], before->hist[b]);
+    row[SYS_COL_RATE] = (double)calls / dt_s;
+    row[SYS_COL_ERR_RATE] = (double)errors / dt_s;
+    row[SYS_COL_P50] = sysmon_quantile(hist, 0.5);
+    row[SYS_COL_P99] = sysmon_quantile(hist, 0.99);
+    row[SYS_COL_CALLS] = (double)calls;
+    row[SYS_COL_ERRORS] = (double)errors;
+}
+
 void target_sample(struct target *t)
 {
     struct tick k = { 0 };
@@ -312,6 +351,15 @@ void target_sample(struct target *t)
     if (err) {
         log_warn("target %d: sampling failed: %s", (int)t->pid, strerror(-err));
         return;
+    }
+    if (t->opts.fam[FAM_NET] && (err = netmon_read(t->d->net, t->id, &k.net)))
+        log_warn("target %d: reading network counters: %s", (int)t->pid, strerror(-err));
+    if (t->opts.fam[FAM_SYSCALL]) {
+        const struct sysmon_sweep *sw = sysmon_sweep(t->d->sys, SWEEP_MAX_AGE_NS, &err);
+        if (sw)
+            sysmon_total(sw, t->id, &k.sys);
+        else
+            log_warn("target %d: reading syscall counters: %s", (int)t->pid, strerror(-err));
     }
     k.total_ns += t->banked_ns;
     k.total_nvcsw += t->banked_nvcsw;
@@ -338,8 +386,18 @@ void target_sample(struct target *t)
             row[MEM_COL_VM] = (double)k.vm;
             series_append(&t->series[FAM_MEM], now_ms, row);
         }
+        if (t->opts.fam[FAM_NET]) {
+            net_row(t->last[FAM_NET], &k.net, &t->net_prev);
+            series_append(&t->series[FAM_NET], now_ms, t->last[FAM_NET]);
+        }
+        if (t->opts.fam[FAM_SYSCALL]) {
+            sys_row(t->last[FAM_SYSCALL], &k.sys, &t->sys_prev, dt / 1e9);
+            series_append(&t->series[FAM_SYSCALL], now_ms, t->last[FAM_SYSCALL]);
+        }
         detect_target_tick(t, now_ms);
     }
+    t->net_prev = k.net;
+    t->sys_prev = k.sys;
     if (!t->have_prev || k.total_ns >= t->prev_ns) {
         t->prev_ns = k.total_ns;
         t->prev_nvcsw = k.total_nvcsw;

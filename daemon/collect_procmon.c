@@ -271,6 +271,29 @@ void procmon_target_cpu(const struct procmon_sweep *sw, uint32_t target_id, size
     SLICE(sw->cpu, sw->ncpu, v.target_id, target_id, first, n);
 }
 
+int procmon_watched_fd(const struct procmon *pm)
+{
+    return pm->watched_fd;
+}
+
+void procmon_target_flags(struct procmon *pm, uint32_t target_id, uint32_t set, uint32_t clear)
+{
+    const struct procmon_sweep *sw;
+    size_t first, n;
+    int err;
+
+    sw = procmon_sweep(pm, 0, &err);
+    if (!sw)
+        return;
+    procmon_target_members(sw, target_id, &first, &n);
+    for (size_t i = first; i < first + n; i++) {
+        struct watched_val w = sw->members[i].w;
+        w.flags = (w.flags | set) & ~clear;
+        bpf_map_update_elem(pm->watched_fd, &sw->members[i].tgid, &w, BPF_EXIST);
+    }
+    pm->swept = 0;
+}
+
 void procmon_remove_target(struct procmon *pm, uint32_t target_id)
 {
     const struct procmon_sweep *sw;

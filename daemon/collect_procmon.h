@@ -40,6 +40,9 @@ int procmon_set_flags(struct procmon *pm, pid_t tgid, const struct watched_val *
 /* Deletes the watched and cpu entries of one process (tgid). */
 void procmon_forget(struct procmon *pm, pid_t tgid);
 void procmon_forget_cpu(struct procmon *pm, const struct cpu_key *k);
+int procmon_watched_fd(const struct procmon *pm); /* shared with the other BPF objects */
+/* Sets and clears flags on every member of a target (children inherit them at fork). */
+void procmon_target_flags(struct procmon *pm, uint32_t target_id, uint32_t set, uint32_t clear);
 /* Deletes every entry of a target. */
 void procmon_remove_target(struct procmon *pm, uint32_t target_id);
 /* Forces the next procmon_sweep() to re-read the maps (after this side changed them). */

@@ -2,12 +2,15 @@
  * Everything here is touched only from the libuv loop thread. */
 #ifndef OSD_DAEMON_H
 #define OSD_DAEMON_H
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
 #include "config.h"
 
 struct procmon;
+struct netmon;
+struct sysmon;
 struct target;
 struct rpc_server;
 struct detect_worker;
@@ -27,6 +30,9 @@ struct daemon {
     char config_path[256];
     struct procmon *pm;        /* NULL when BPF is unavailable: procfs fallback */
     char bpf_error[128];       /* why pm is NULL */
+    struct netmon *net;        /* NULL: network counting unavailable (net_error says why) */
+    struct sysmon *sys;        /* NULL: syscall counting unavailable */
+    char net_error[128], sys_error[128];
     struct target *targets;    /* list head, newest last (see targets.c) */
     int ntargets;
     uint32_t next_target_id;
@@ -38,6 +44,9 @@ struct daemon {
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t watchdog;
     uv_timer_t state_timer; /* coalesces saves of targets.json (state.c) */
+    uv_timer_t drop_timer;  /* reports trace ring-buffer drops (trace.c) */
+    int drop_timer_on;
+    uint64_t trace_dropped_reported;
     int state_dirty;
     int watchdog_on;
     int stopping;

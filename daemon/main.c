@@ -2,6 +2,7 @@
  * the loop, and an orderly shutdown that detaches every BPF program. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "collect_net.h"
 #include "collect_procmon.h"
+#include "collect_syscall.h"
 #include "daemon.h"
 #include "detect.h"
 #include "detect_feed.h"
@@ -21,6 +24,7 @@
 #include "rpc.h"
 #include "state.h"
 #include "targets.h"
+#include "trace.h"
 
 
 static void usage(FILE *f)
@@ -110,6 +114,9 @@ static void daemon_stop(struct daemon *d)
     sd_notify(0, "STOPPING=1");
     log_info("stopping");
     targets_unwatch_all(d);
+    trace_stop_drop_reports(d);
+    sysmon_close(d->sys); /* its poll handle closes with the loop */
+    d->sys = NULL;
     detect_stop(d->worker);
     d->worker = NULL;
     rpc_server_stop(d->rpc);
@@ -142,6 +149,29 @@ static void on_alert(void *arg, const char *event, json_t *record, const struct 
 
     rpc_server_notify(d->rpc, OSD_N_ANOMALY, params, x->pid, x->uid);
     json_decref(params);
+}
+
+/* Network and syscall counting need BPF; without it those families are refused. */
+static void open_collectors(struct daemon *d)
+{
+    int err;
+
+    if (!d->pm) {
+        snprintf(d->net_error, sizeof(d->net_error), "%s", d->bpf_error);
+        snprintf(d->sys_error, sizeof(d->sys_error), "%s", d->bpf_error);
+        return;
+    }
+    if ((err = netmon_open(procmon_watched_fd(d->pm), &d->net))) {
+        snprintf(d->net_error, sizeof(d->net_error), "%s", strerror(-err));
+        log_warn("cannot load the network programs: %s", strerror(-err));
+        d->net = NULL;
+    }
+    if ((err = sysmon_open(d->loop, procmon_watched_fd(d->pm), trace_on_event, d, &d->sys))) {
+        snprintf(d->sys_error, sizeof(d->sys_error), "%s", strerror(-err));
+        log_warn("cannot load the syscall programs: %s", strerror(-err));
+        d->sys = NULL;
+    }
+    trace_start_drop_reports(d);
 }
 
 static void on_watchdog(uv_timer_t *h)
@@ -186,6 +216,8 @@ int main(int argc, char **argv)
         log_warn("cannot load BPF programs (%s): falling back to /proc sampling", strerror(-err));
         d.pm = NULL;
     }
+    open_collectors(&d);
+    malloc_trim(0); /* libbpf's copies of the kernel BTF are freed; give the pages back */
     err = alerts_open(d.cfg.state_dir, d.cfg.anomaly_history, &d.alerts);
     if (err) {
         procmon_close(d.pm);
@@ -200,8 +232,11 @@ int main(int argc, char **argv)
     err = rpc_server_start(&d, &d.rpc);
     if (err) {
         detect_stop(d.worker);
+        trace_stop_drop_reports(&d);
+        sysmon_close(d.sys);
         uv_run(d.loop, UV_RUN_NOWAIT); /* let the handles close */
         alerts_close(d.alerts);
+        netmon_close(d.net);
         procmon_close(d.pm);
         return 1;
     }
@@ -220,6 +255,7 @@ int main(int argc, char **argv)
     daemon_notify_status(&d);
     uv_run(d.loop, UV_RUN_DEFAULT);
     alerts_close(d.alerts);
+    netmon_close(d.net);
     procmon_close(d.pm);
     uv_loop_close(d.loop);
     return 0;

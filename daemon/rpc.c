@@ -36,6 +36,7 @@ struct rpc_conn {
     int subscribed;
     pid_t sub_pid; /* 0: every target */
     uid_t uid;     /* peer credentials, read once at accept */
+    pid_t trace_pid; /* target whose syscalls stream to this connection; 0: none */
 };
 
 struct rpc_server {
@@ -84,6 +85,8 @@ static void client_close(struct rpc_conn *c)
         return;
     c->closing = 1;
     set_backlog(c, 0);
+    if (c->trace_pid)
+        target_trace_release(s->d, c->trace_pid);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -393,6 +396,27 @@ size_t rpc_server_subscribers(const struct rpc_server *s)
     for (const struct rpc_conn *c = s ? s->clients : NULL; c; c = c->next)
         n += c->subscribed;
     return n;
+}
+
+int rpc_conn_trace(struct rpc_conn *c, pid_t pid)
+{
+    if (!c)
+        return -EINVAL;
+    if (c->trace_pid)
+        return -EBUSY;
+    c->trace_pid = pid;
+    return 0;
+}
+
+void rpc_server_notify_trace(struct rpc_server *s, const char *method, json_t *params, pid_t pid)
+{
+    struct rpc_conn *c, *next;
+
+    for (c = s ? s->clients : NULL; c; c = next) {
+        next = c->next;
+        if (c->trace_pid == pid && !c->closing)
+            client_send(c, json_pack("{s:s, s:s, s:O}", "jsonrpc", "2.0", "method", method, "params", params));
+    }
 }
 
 void rpc_server_notify(struct rpc_server *s, const char *method, json_t *params, pid_t pid, uid_t owner)

@@ -26,6 +26,13 @@ void rpc_conn_subscribe(struct rpc_conn *c, pid_t pid);
  * that may see it: root, or the uid that owns it. */
 void rpc_server_notify(struct rpc_server *s, const char *method, json_t *params, pid_t pid, uid_t owner);
 size_t rpc_server_subscribers(const struct rpc_server *s);
+/* Makes the connection a trace stream of target pid; released when it closes. 0 or
+ * -EBUSY if it already traces. */
+int rpc_conn_trace(struct rpc_conn *c, pid_t pid);
+/* Sends a notification to every connection tracing pid. */
+void rpc_server_notify_trace(struct rpc_server *s, const char *method, json_t *params, pid_t pid);
+/* targets.c: a tracing connection of pid went away. */
+void target_trace_release(struct daemon *d, pid_t pid);
 
 /* rpc_methods.c: runs one parsed request from connection c. Returns the result (new
  * reference), or NULL with e filled. */

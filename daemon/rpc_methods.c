@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "collect_net.h"
 #include "collect_procmon.h"
+#include "collect_syscall.h"
 #include "detect.h"
 #include "daemon.h"
 #include "osd_proto.h"
@@ -130,8 +132,8 @@ static int detect_params(struct daemon *d, json_t *p, struct detect_opts *o, str
 
 static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid",  "cpu",    "mem", "children", "threads", "interval_ms",
-                                           "detector", "stride", "q",   "calib",    "window",  NULL };
+    static const char *const allowed[] = { "pid",      "cpu",    "mem", "net",   "syscall", "children", "threads",
+                                           "interval_ms", "detector", "stride", "q", "calib", "window", NULL };
     struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c) };
     bool present[FAM_MAX] = { false }, any = false, none = true;
     struct target *t;
@@ -157,7 +159,7 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
     if (!any) /* no family named: the default set */
         o.fam[FAM_CPU] = o.fam[FAM_MEM] = true, none = false;
     if (none) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "cpu", "nothing to collect: enable 'cpu' or 'mem'");
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "cpu", "nothing to collect: enable 'cpu', 'mem', 'net' or 'syscall'");
         return NULL;
     }
     if (o.threads && !o.fam[FAM_CPU]) {
@@ -185,6 +187,11 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
         return NULL;
     case -EPERM:
         rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d belongs to another user", (int)pid);
+        return NULL;
+    case -ENOTSUP:
+        rpc_fail(e, OSD_E_BPF, o.fam[FAM_NET] && !d->net ? "net" : "syscall",
+                 "'%s' needs BPF, which is unavailable: %s", o.fam[FAM_NET] && !d->net ? "net" : "syscall",
+                 o.fam[FAM_NET] && !d->net ? d->net_error : d->sys_error);
         return NULL;
     case -EDOM:
         rpc_fail(e, OSD_E_INVALID_PARAMS, "detector", "invalid detector parameters for %s", det_kind_name(o.detect.kind));
@@ -242,6 +249,30 @@ static long self_rss_bytes(void)
     return pages * sysconf(_SC_PAGESIZE);
 }
 
+static json_t *net_status(struct daemon *d)
+{
+    if (!d->net)
+        return json_pack("{s:s, s:s}", "source", "none", "error", d->net_error);
+    return json_pack("{s:s, s:b, s:i, s:I}", "source", netmon_source(d->net), "attached", netmon_users(d->net) > 0,
+                     "targets", netmon_users(d->net), "map_full", (json_int_t)netmon_full(d->net));
+}
+
+static json_t *sys_status(struct daemon *d)
+{
+    const struct sysmon_sweep *sw;
+    int tracing = 0, err;
+
+    if (!d->sys)
+        return json_pack("{s:b, s:s}", "attached", 0, "error", d->sys_error);
+    for (struct target *t = d->targets; t; t = t->next)
+        tracing += t->tracers > 0;
+    sw = sysmon_sweep(d->sys, 200 * 1000 * 1000LL, &err);
+    return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I, s:I}", "attached", sysmon_users(d->sys) > 0, "targets",
+                     sysmon_users(d->sys), "tracing", tracing, "entries", (json_int_t)(sw ? sw->n : 0), "entries_max",
+                     OSD_SYS_MAX, "map_full", (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_FULL), "trace_dropped",
+                     (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_DROPS));
+}
+
 static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     (void)c;
@@ -283,12 +314,13 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
                        (json_int_t)alerts_count(d->alerts), "subscribers",
                        (json_int_t)rpc_server_subscribers(d->rpc), "log", alerts_path(d->alerts), "log_errors",
                        (json_int_t)alerts_log_errors(d->alerts));
-    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
+    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
                      "version", OSD_VERSION, "pid", (int)getpid(), "uptime_s",
                      (double)(mono_ns() - d->started_mono_ns) / 1e9, "socket", d->cfg.socket, "targets", d->ntargets,
                      "targets_running", running, "targets_exited", exited, "clients",
                      (json_int_t)rpc_server_clients(d->rpc), "memory", "rss_bytes", (json_int_t)self_rss_bytes(),
-                     "series_bytes", (json_int_t)series_bytes, "series_capacity_bytes", (json_int_t)series_cap, "bpf", bpf, "detection", detect, "config", "interval_ms",
+                     "series_bytes", (json_int_t)series_bytes, "series_capacity_bytes", (json_int_t)series_cap, "bpf", bpf, "net", net_status(d), "syscall",
+                     sys_status(d), "detection", detect, "config", "interval_ms",
                      d->cfg.interval_ms, "ring_capacity", (json_int_t)d->cfg.ring_capacity, "retention_s",
                      d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
 }
@@ -338,7 +370,8 @@ static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
         return NULL;
     f = family_find(metric);
     if (f < 0) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu or mem)", metric);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net or syscall)",
+                 metric);
         return NULL;
     }
     if (!t->opts.fam[f]) {
@@ -453,6 +486,103 @@ static json_t *m_config_reload(struct daemon *d, struct rpc_conn *c, json_t *p, 
     return m_config_get(d, c, p, e);
 }
 
+struct sys_row {
+    uint32_t nr;
+    const struct sys_val *v;
+};
+
+static int cmp_count(const void *a, const void *b)
+{
+    const struct sys_row *x = a, *y = b;
+
+    return (x->v->count < y->v->count) - (x->v->count > y->v->count);
+}
+
+static int cmp_time(const void *a, const void *b)
+{
+    const struct sys_row *x = a, *y = b;
+
+    return (x->v->total_ns < y->v->total_ns) - (x->v->total_ns > y->v->total_ns);
+}
+
+static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "pid", "sort", "limit", NULL };
+    const struct sysmon_sweep *sw;
+    const char *sort = "count";
+    struct sys_row *rows;
+    size_t first, n;
+    long long limit = 0;
+    struct target *t;
+    json_t *arr;
+    int err;
+
+    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) || param_string(p, "sort", false, &sort, e) ||
+        param_int(p, "limit", false, 1, 100000, &limit, NULL, e))
+        return NULL;
+    if (strcmp(sort, "count") && strcmp(sort, "time")) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "sort", "param 'sort' must be \"count\" or \"time\", got '%s'", sort);
+        return NULL;
+    }
+    if (!t->opts.fam[FAM_SYSCALL]) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d does not collect syscalls (watch it with --syscall)",
+                 (int)t->pid);
+        return NULL;
+    }
+    sw = sysmon_sweep(d->sys, 0, &err);
+    if (!sw) {
+        rpc_fail(e, OSD_E_BPF, NULL, "cannot read the syscall map: %s", strerror(-err));
+        return NULL;
+    }
+    sysmon_target(sw, t->id, &first, &n);
+    rows = calloc(n ? n : 1, sizeof(*rows));
+    if (!rows)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (struct sys_row){ sw->e[first + i].k.nr, &sw->e[first + i].v };
+    qsort(rows, n, sizeof(*rows), strcmp(sort, "time") ? cmp_count : cmp_time);
+    if (limit && (size_t)limit < n)
+        n = (size_t)limit;
+    arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct sys_val *v = rows[i].v;
+        json_array_append_new(arr, json_pack("{s:i, s:s, s:I, s:I, s:I, s:f, s:f, s:f}", "nr", (int)rows[i].nr,
+                                             "name", syscall_name(rows[i].nr), "count", (json_int_t)v->count,
+                                             "errors", (json_int_t)v->errors, "total_ns", (json_int_t)v->total_ns,
+                                             "avg_ns", v->count ? (double)v->total_ns / (double)v->count : 0.0,
+                                             "p50_ns", sysmon_quantile(v->hist, 0.5), "p99_ns",
+                                             sysmon_quantile(v->hist, 0.99)));
+    }
+    free(rows);
+    return json_pack("{s:i, s:o}", "pid", (int)t->pid, "syscalls", arr);
+}
+
+static json_t *m_trace(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
+{
+    static const char *const allowed[] = { "pid", "syscalls", NULL };
+    bool syscalls = false, present;
+    struct target *t;
+
+    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) ||
+        param_bool(p, "syscalls", &syscalls, &present, e))
+        return NULL;
+    if (!syscalls) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "syscalls", "say what to trace: 'syscalls': true");
+        return NULL;
+    }
+    if (!t->opts.fam[FAM_SYSCALL]) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d does not collect syscalls (watch it with --syscall)",
+                 (int)t->pid);
+        return NULL;
+    }
+    if (!c || rpc_conn_trace(c, t->pid)) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "this connection already traces a target; open another one");
+        return NULL;
+    }
+    target_trace_start(t);
+    return json_pack("{s:b, s:i}", "tracing", 1, "pid", (int)t->pid);
+}
+
 json_t *rpc_dispatch(struct daemon *d, struct rpc_conn *c, const struct rpc_request *req, struct rpc_error *e)
 {
     static const struct {
@@ -463,6 +593,7 @@ json_t *rpc_dispatch(struct daemon *d, struct rpc_conn *c, const struct rpc_requ
         { OSD_M_STATUS, m_status },     { OSD_M_SERIES, m_series },       { OSD_M_THREADS, m_threads },
         { OSD_M_ANOMALIES, m_anomalies }, { OSD_M_SUBSCRIBE, m_subscribe },
         { OSD_M_CONFIG_GET, m_config_get }, { OSD_M_CONFIG_RELOAD, m_config_reload },
+        { OSD_M_SYSCALLS, m_syscalls },     { OSD_M_TRACE, m_trace },
     };
     json_t *r;
 

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collect_net.h"
 #include "collect_procmon.h"
+#include "collect_syscall.h"
 #include "daemon.h"
 #include "log.h"
 #include "procfs.h"
@@ -107,6 +109,24 @@ static int add_descendant(pid_t child, void *arg)
     return 0;
 }
 
+/* The net and syscall programs are attached while at least one target uses them; a
+ * target's counters are deleted when it goes. */
+static void collectors_use(struct target *t, int delta)
+{
+    struct daemon *d = t->d;
+
+    if (t->opts.fam[FAM_NET]) {
+        netmon_use(d->net, delta);
+        if (delta < 0)
+            netmon_forget(d->net, t->id);
+    }
+    if (t->opts.fam[FAM_SYSCALL]) {
+        sysmon_use(d->sys, delta);
+        if (delta < 0)
+            sysmon_forget(d->sys, t->id);
+    }
+}
+
 static void on_timer(uv_timer_t *h)
 {
     struct target *t = h->data;
@@ -187,6 +207,14 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
         flags |= OSD_W_CHILDREN;
     if (o->threads)
         flags |= OSD_W_THREADS;
+    if (o->fam[FAM_NET])
+        flags |= OSD_W_NET;
+    if (o->fam[FAM_SYSCALL])
+        flags |= OSD_W_SYSCALL;
+    if ((o->fam[FAM_NET] && !d->net) || (o->fam[FAM_SYSCALL] && !d->sys)) {
+        err = -ENOTSUP; /* these families have no /proc fallback */
+        goto err_free;
+    }
     if (d->pm) {
         err = procmon_add(d->pm, pid, t->id, flags, &owner_id);
         if (err == -EEXIST) {
@@ -204,6 +232,7 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
         }
         procmon_invalidate(d->pm);
     }
+    collectors_use(t, +1);
     uv_timer_init(d->loop, &t->timer);
     t->timer.data = t;
     list_add_tail(d, t);
@@ -211,8 +240,9 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
     t->collecting = true;
     state_changed(d);
-    log_info("watching pid %d (%s) as target %u: cpu=%d mem=%d children=%d threads=%d interval=%dms", (int)pid,
-             t->comm, t->id, o->fam[FAM_CPU], o->fam[FAM_MEM], o->children, o->threads, o->interval_ms);
+    log_info("watching pid %d (%s) as target %u:%s%s%s%s children=%d threads=%d interval=%dms", (int)pid, t->comm,
+             t->id, o->fam[FAM_CPU] ? " cpu" : "", o->fam[FAM_MEM] ? " mem" : "", o->fam[FAM_NET] ? " net" : "",
+             o->fam[FAM_SYSCALL] ? " syscall" : "", o->children, o->threads, o->interval_ms);
     *out = t;
     return 0;
 err_free:
@@ -226,11 +256,29 @@ void target_unwatch(struct target *t)
 
     if (d->pm)
         procmon_remove_target(d->pm, t->id);
+    collectors_use(t, -1);
     detect_target_stop(t);
     list_del(d, t);
     uv_timer_stop(&t->timer);
     uv_close((uv_handle_t *)&t->timer, on_timer_closed);
     state_changed(d);
+}
+
+int target_trace_start(struct target *t)
+{
+    if (!t->opts.fam[FAM_SYSCALL])
+        return -ENOTSUP;
+    if (t->tracers++ == 0 && t->d->pm)
+        procmon_target_flags(t->d->pm, t->id, OSD_W_TRACE, 0);
+    return 0;
+}
+
+void target_trace_release(struct daemon *d, pid_t pid)
+{
+    struct target *t = target_find(d, pid);
+
+    if (t && t->tracers > 0 && --t->tracers == 0 && d->pm)
+        procmon_target_flags(d->pm, t->id, 0, OSD_W_TRACE);
 }
 
 void targets_unwatch_all(struct daemon *d)

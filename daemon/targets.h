@@ -9,6 +9,8 @@
 
 #include "detect_feed.h"
 #include "families.h"
+#include "net.h"
+#include "syscall.h"
 #include "series.h"
 
 struct daemon;
@@ -71,6 +73,10 @@ struct target {
     struct proc_seen *seen; /* procfs fallback only */
     size_t nseen, seen_cap;
 
+    struct net_val net_prev;  /* cumulative counters at the previous tick */
+    struct sys_val sys_prev;
+    int tracers;              /* connections tracing this target's syscalls */
+
     bool have_last;
     double last_time;
     double last[FAM_MAX][FAM_MAX_COLS]; /* the newest row of each family */
@@ -79,6 +85,7 @@ struct target {
 /* Starts watching. Returns 0 and *out, or a negative errno: -ESRCH no such process,
  * -EEXIST already watched (*owner_pid set), -EINVAL pid is a thread
  * (*owner_pid = its process), -EMFILE too many targets, -ENOSPC map full, -EPERM not the client's process,
+ * -ENOTSUP a family that needs BPF (net, syscall) while BPF is unavailable,
  * -EDOM detector parameters refused by the detector. */
 int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct target **out, pid_t *owner_pid);
 /* May the client uid see or act on the target? */
@@ -95,6 +102,9 @@ size_t target_samples(const struct target *t); /* rows stored in its first famil
 /* One sampling step; exposed for tests and the first baseline. */
 void target_sample(struct target *t);
 void targets_unwatch_all(struct daemon *d);
+/* A connection starts tracing t's syscalls (sets OSD_W_TRACE on its members); -ENOTSUP
+ * if t does not collect syscalls. Undone by target_trace_release() (rpc.h). */
+int target_trace_start(struct target *t);
 /* Called by sampling when no member is alive: stops the timer, arms retention. */
 void target_stop_collecting(struct target *t);
 #endif

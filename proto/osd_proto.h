@@ -19,6 +19,10 @@
 #define OSD_M_THREADS "threads"
 #define OSD_M_ANOMALIES "anomalies"
 #define OSD_M_SUBSCRIBE "subscribe"
+#define OSD_M_SYSCALLS "syscalls"
+#define OSD_M_TRACE "trace"
+#define OSD_N_TRACE "trace"           /* notification: one syscall enter/exit */
+#define OSD_N_TRACE_DROPPED "trace.dropped"
 #define OSD_M_CONFIG_GET "config.get"
 #define OSD_M_CONFIG_RELOAD "config.reload"
 #define OSD_N_ANOMALY "anomaly" /* notification sent to subscribers */
@@ -26,6 +30,8 @@
 /* Metric families accepted by "series" */
 #define OSD_METRIC_CPU "cpu"
 #define OSD_METRIC_MEM "mem"
+#define OSD_METRIC_NET "net"
+#define OSD_METRIC_SYSCALL "syscall"
 
 /* JSON-RPC 2.0 standard errors */
 #define OSD_E_PARSE (-32700)
