@@ -15,6 +15,7 @@
 #include "linebuf.h"
 #include "osd_proto.h"
 #include "rpc.h"
+#include "state.h"
 #include "targets.h"
 
 static struct daemon d;
@@ -32,6 +33,7 @@ static void setup(void)
     d.cfg.ring_capacity = 16; /* keep per-target memory small */
     d.cfg.max_targets = 4;
     d.loop = uv_default_loop();
+    state_init(&d);
     if (alerts_open(dir, 64, &d.alerts))
         abort();
 }

@@ -106,8 +106,12 @@ class Soak(OsdTestCase):
                cpu_entries_baseline=baseline["cpu_entries"], cpu_entries_after=after["cpu_entries"],
                p50_ms=lat[len(lat) // 2] * 1e3, p99_ms=lat[int(len(lat) * 0.99)] * 1e3, max_ms=lat[-1] * 1e3)
         self.assertGreaterEqual(forks, FORKS, "every child was followed by the fork tracepoint")
-        self.assertLess(rss_after - rss_before, 64 << 20,
-                        f"daemon RSS grew {(rss_after - rss_before) / 2**20:.1f} MiB under load (limit 64 MiB)")
+        # ASan keeps freed memory in a quarantine (256 MiB by default): only the release
+        # build's RSS says anything about the daemon's own bound
+        limit = (512 if osdtest.SANITIZED else 64) << 20
+        self.assertLess(rss_after - rss_before, limit,
+                        f"daemon RSS grew {(rss_after - rss_before) / 2**20:.1f} MiB under load "
+                        f"(limit {limit >> 20} MiB)")
         self.assertLess(lat[-1], 5.0 * osdtest.SLOW, f"slowest round trip {lat[-1]:.2f} s")
         self.assertEqual(d.call("status")["targets"], TARGETS)
 
