@@ -1,0 +1,81 @@
+"""bench_syscall.py - what osdetd adds per syscall: the same getppid() loop timed unwatched,
+watched with `syscall: true` (counting mode), and watched while a client traces it (trace
+mode: every enter/exit through the ring buffer), alternating the three several times in one
+run; prints the median ns per call of each and the differences.
+
+usage (as root): OSDETD_BIN=build/daemon/osdetd python3 tests/bench/bench_syscall.py \\
+                     --loop build/tests/bench/syscall_loop [--calls 2000000] [--rounds 5]"""
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from osdtest import Daemon  # noqa: E402
+
+
+class Quiet:
+    def fail(self, msg):
+        raise AssertionError(msg)
+
+    def assertEqual(self, a, b, msg=None):
+        if a != b:
+            raise AssertionError(msg or f"{a!r} != {b!r}")
+
+
+def run_once(d, loop, calls, mode):
+    p = subprocess.Popen([loop, str(calls)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    tracer = None
+    if mode != "unwatched":
+        d.call("watch", {"pid": p.pid, "syscall": True, "cpu": False, "detector": "none"})
+    if mode == "trace":
+        tracer = socket.socket(socket.AF_UNIX)
+        tracer.connect(d.socket)
+        tracer.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "trace",
+                                   "params": {"pid": p.pid, "syscalls": True}}).encode() + b"\n")
+        f = tracer.makefile("rb")
+        assert "result" in json.loads(f.readline())
+        # drain the stream as a real client would
+        threading.Thread(target=lambda: [None for _ in f], daemon=True).start()
+    os.kill(p.pid, signal.SIGUSR1)
+    ns = float(p.stdout.readline().split()[1])
+    p.wait()
+    if mode != "unwatched":
+        d.call("unwatch", {"pid": p.pid})
+    if tracer:
+        tracer.close()
+    return ns
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--loop", required=True)
+    ap.add_argument("--calls", type=int, default=2000000)
+    ap.add_argument("--rounds", type=int, default=5)
+    a = ap.parse_args()
+    d = Daemon()
+    try:
+        res = {m: [] for m in ("unwatched", "count", "trace")}
+        for _ in range(a.rounds):
+            for m in res:
+                res[m].append(run_once(d, a.loop, a.calls, m))
+        st = d.call("status")["syscall"]
+    finally:
+        d.stop(Quiet())
+        d.cleanup()
+    med = {m: statistics.median(v) for m, v in res.items()}
+    for m, v in res.items():
+        print(f"{m}: median {med[m]:.1f} ns/call (runs: {', '.join(f'{x:.0f}' for x in v)})")
+    print(f"added_by_counting: {med['count'] - med['unwatched']:.1f} ns/call")
+    print(f"added_by_tracing: {med['trace'] - med['unwatched']:.1f} ns/call")
+    print(f"trace_events_dropped: {st['trace_dropped']}")
+
+
+if __name__ == "__main__":
+    main()
