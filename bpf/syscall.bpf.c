@@ -12,9 +12,13 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Remembered from the enter to its exit, so the exit needs no `watched` lookup: an
+ * unwatched task has no storage at all, and that check is the cheapest there is. */
 struct sys_start {
     __u64 ts;
     __s64 nr; /* -1: no syscall in flight */
+    __u32 target_id;
+    __u32 flags;
 };
 
 struct {
@@ -24,8 +28,9 @@ struct {
     __type(value, struct sys_start);
 } sys_start SEC(".maps");
 
+/* Per-CPU: each CPU adds to its own copy without atomics; user space sums them. */
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __uint(max_entries, OSD_SYS_MAX);
     __type(key, struct sys_key);
@@ -52,12 +57,12 @@ static __always_inline void count(__u32 idx)
         (*v)++;
 }
 
-static __always_inline int trace(struct watched_val *w, __u32 type, long nr, struct pt_regs *regs, long ret)
+static __always_inline int trace(__u32 flags, __u32 target_id, __u32 type, long nr, struct pt_regs *regs, long ret)
 {
     struct sys_event *e;
     __u64 id;
 
-    if (!(w->flags & OSD_W_TRACE))
+    if (!(flags & OSD_W_TRACE))
         return 0;
     e = bpf_ringbuf_reserve(&sys_events, sizeof(*e), 0);
     if (!e) {
@@ -68,7 +73,7 @@ static __always_inline int trace(struct watched_val *w, __u32 type, long nr, str
     e->ts_ns = bpf_ktime_get_ns();
     e->tgid = id >> 32;
     e->tid = (__u32)id;
-    e->target_id = w->target_id;
+    e->target_id = target_id;
     e->nr = nr;
     e->type = type;
     e->pad = 0;
@@ -97,10 +102,12 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
         return 0;
     s = bpf_task_storage_get(&sys_start, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (s) {
-        s->ts = bpf_ktime_get_ns();
         s->nr = id;
+        s->target_id = w->target_id;
+        s->flags = w->flags;
+        s->ts = bpf_ktime_get_ns();
     }
-    return trace(w, OSD_SYS_ENTER, id, regs, 0);
+    return trace(w->flags, w->target_id, OSD_SYS_ENTER, id, regs, 0);
 }
 
 static __always_inline __u32 log2_bucket(__u64 v)
@@ -121,24 +128,25 @@ static __always_inline __u32 log2_bucket(__u64 v)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
-    struct watched_val *w = watched_current(OSD_W_SYSCALL);
     struct sys_start *s;
     struct sys_key key;
     struct sys_val *v;
     __u64 lat;
 
-    if (!w)
-        return 0;
     s = bpf_task_storage_get(&sys_start, bpf_get_current_task_btf(), 0, 0);
     if (!s || s->nr < 0)
-        return 0; /* entered before the watch began */
+        return 0; /* never watched, or entered before the watch began */
     lat = bpf_ktime_get_ns() - s->ts;
-    key.target_id = w->target_id;
+    key.target_id = s->target_id;
     key.nr = (__u32)s->nr;
     s->nr = -1;
-    trace(w, OSD_SYS_EXIT, key.nr, regs, ret);
+    trace(s->flags, key.target_id, OSD_SYS_EXIT, key.nr, regs, ret);
     v = bpf_map_lookup_elem(&sys, &key);
     if (!v) {
+        /* first call of this syscall: only for a target still watched (it may have been
+         * unwatched while the call was in flight; its slots are gone) */
+        if (!watched_current(OSD_W_SYSCALL))
+            return 0;
         struct sys_val zero = {};
         bpf_map_update_elem(&sys, &key, &zero, BPF_NOEXIST);
         v = bpf_map_lookup_elem(&sys, &key);
@@ -147,10 +155,10 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
             return 0;
         }
     }
-    __sync_fetch_and_add(&v->count, 1);
+    v->count++;
     if (ret < 0 && ret > -4096)
-        __sync_fetch_and_add(&v->errors, 1);
-    __sync_fetch_and_add(&v->total_ns, lat);
-    __sync_fetch_and_add(&v->hist[log2_bucket(lat)], 1);
+        v->errors++;
+    v->total_ns += lat;
+    v->hist[log2_bucket(lat)]++;
     return 0;
 }

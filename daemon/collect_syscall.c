@@ -25,7 +25,8 @@ struct sysmon {
     struct sysmon_sweep sw;
     int swept;
     struct sys_key *keys; /* batch-read scratch */
-    struct sys_val *vals;
+    struct sys_val *vals; /* ncpu values per key: the map is per-CPU */
+    int ncpu;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -75,9 +76,15 @@ int sysmon_open(uv_loop_t *loop, int watched_fd, sysmon_event_cb cb, void *arg, 
     sm->sys_fd = bpf_map__fd(sm->skel->maps.sys);
     sm->cnt_fd = bpf_map__fd(sm->skel->maps.sys_counters);
     sm->rb = ring_buffer__new(bpf_map__fd(sm->skel->maps.sys_events), on_event, sm, NULL);
+    sm->ncpu = libbpf_num_possible_cpus();
+    if (sm->ncpu <= 0) {
+        err = sm->ncpu ? sm->ncpu : -EINVAL;
+        goto err_buffers;
+    }
+    /* full size, untouched pages never become resident */
     sm->sw.e = calloc(OSD_SYS_MAX, sizeof(*sm->sw.e));
     sm->keys = calloc(OSD_SYS_MAX, sizeof(*sm->keys));
-    sm->vals = calloc(OSD_SYS_MAX, sizeof(*sm->vals));
+    sm->vals = calloc((size_t)OSD_SYS_MAX * (size_t)sm->ncpu, sizeof(*sm->vals));
     if (!sm->rb || !sm->sw.e || !sm->keys || !sm->vals) {
         err = -ENOMEM;
         goto err_buffers;
@@ -157,8 +164,8 @@ static int sweep_read(struct sysmon *sm)
     while (n < OSD_SYS_MAX) {
         __u32 count = (__u32)(OSD_SYS_MAX - n);
         DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        int err = bpf_map_lookup_batch(sm->sys_fd, first ? NULL : &in_tok, &out_tok, sm->keys + n, sm->vals + n,
-                                       &count, &opts);
+        int err = bpf_map_lookup_batch(sm->sys_fd, first ? NULL : &in_tok, &out_tok, sm->keys + n,
+                                       sm->vals + n * (size_t)sm->ncpu, &count, &opts);
 
         if (err && errno != ENOENT)
             return -errno;
@@ -169,8 +176,18 @@ static int sweep_read(struct sysmon *sm)
         first = 0;
     }
     for (size_t i = 0; i < n; i++) {
+        struct sys_val *sum = &sm->sw.e[i].v;
+
         sm->sw.e[i].k = sm->keys[i];
-        sm->sw.e[i].v = sm->vals[i];
+        *sum = sm->vals[i * (size_t)sm->ncpu];
+        for (int c = 1; c < sm->ncpu; c++) {
+            const struct sys_val *v = &sm->vals[i * (size_t)sm->ncpu + (size_t)c];
+            sum->count += v->count;
+            sum->errors += v->errors;
+            sum->total_ns += v->total_ns;
+            for (int b = 0; b < OSD_SYS_HIST; b++)
+                sum->hist[b] += v->hist[b];
+        }
     }
     sm->sw.n = n;
     qsort(sm->sw.e, n, sizeof(*sm->sw.e), cmp_entry);
