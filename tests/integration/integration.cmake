@@ -33,18 +33,24 @@ endif()
 
 # Tests whose assertions need a workload to get whole cores take turns (on a 2-core
 # machine two of them at once would starve each other); the rest run beside them.
-set(OSD_IT_CPU_BOUND cpu fork threads fallback)
+set(OSD_IT_CPU_BOUND cpu fork threads fallback detect_e2e restart soak)
 
-while(OSD_IT_TESTS)
-  list(POP_FRONT OSD_IT_TESTS name script timeout)
-  add_test(NAME integration.${name}
-    COMMAND ${OSD_PYTHON} -B ${CMAKE_CURRENT_SOURCE_DIR}/${script}
-    WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
-  set_tests_properties(integration.${name} PROPERTIES
-    ENVIRONMENT "${OSD_IT_ENV}"
-    TIMEOUT ${timeout}
-    LABELS integration)
-  if(name IN_LIST OSD_IT_CPU_BOUND)
-    set_tests_properties(integration.${name} PROPERTIES RESOURCE_LOCK osd_cpu_bound)
-  endif()
-endwhile()
+# osd_add_it_tests(name script timeout [name script timeout ...]): one ctest test per
+# script, each with the environment above; the other *.cmake snippets here use it too.
+function(osd_add_it_tests)
+  set(list ${ARGN})
+  while(list)
+    list(POP_FRONT list name script timeout)
+    add_test(NAME integration.${name}
+      COMMAND ${OSD_PYTHON} -B ${CMAKE_CURRENT_SOURCE_DIR}/${script}
+      WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+    set_tests_properties(integration.${name} PROPERTIES
+      ENVIRONMENT "${OSD_IT_ENV};OSD_BUILD_DIR=${CMAKE_BINARY_DIR}"
+      TIMEOUT ${timeout}
+      LABELS integration)
+    if(name IN_LIST OSD_IT_CPU_BOUND)
+      set_tests_properties(integration.${name} PROPERTIES RESOURCE_LOCK osd_cpu_bound)
+    endif()
+  endwhile()
+endfunction()
+osd_add_it_tests(${OSD_IT_TESTS})

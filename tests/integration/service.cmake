@@ -11,13 +11,4 @@ set(OSD_SERVICE_TESTS
 if(NOT OSD_SANITIZE) # packages are made from the release build only
   list(APPEND OSD_SERVICE_TESTS deb test_deb.py 300)
 endif()
-while(OSD_SERVICE_TESTS)
-  list(POP_FRONT OSD_SERVICE_TESTS name script timeout)
-  add_test(NAME integration.${name}
-    COMMAND ${OSD_PYTHON} -B ${CMAKE_CURRENT_SOURCE_DIR}/${script}
-    WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
-  set_tests_properties(integration.${name} PROPERTIES
-    ENVIRONMENT "${OSD_IT_ENV};OSD_BUILD_DIR=${CMAKE_BINARY_DIR}"
-    TIMEOUT ${timeout}
-    LABELS integration)
-endwhile()
+osd_add_it_tests(${OSD_SERVICE_TESTS})
