@@ -28,7 +28,8 @@ static const struct command {
 } commands[] = {
     { "watch", cmd_watch },         { "unwatch", cmd_unwatch }, { "list", cmd_list },
     { "status", cmd_status },       { "series", cmd_series },   { "threads", cmd_threads },
-    { "anomalies", cmd_anomalies }, { "config", cmd_config },
+    { "anomalies", cmd_anomalies }, { "config", cmd_config },   { "syscalls", cmd_syscalls },
+    { "trace", cmd_trace },         { "export", cmd_export },
 };
 
 int cli_parse_global(int argc, char **argv, struct cli_global *g, char *why, size_t whylen)

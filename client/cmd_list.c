@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "family.h"
 #include "help.h"
 #include "osd_proto.h"
 
@@ -17,14 +18,16 @@ static double now_real(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void list_metrics(char *buf, size_t n, const json_t *opt)
+/* "cpu,mem,net", and ",threads" when per-thread CPU is kept; "-" for none. */
+static void list_metrics(char *buf, size_t n, const json_t *tg)
 {
-    snprintf(buf, n, "%s%s%s", json_is_true(json_object_get(opt, "cpu")) ? "cpu," : "",
-             json_is_true(json_object_get(opt, "mem")) ? "mem," : "",
-             json_is_true(json_object_get(opt, "threads")) ? "threads," : "");
-    if (*buf)
-        buf[strlen(buf) - 1] = '\0';
-    else
+    size_t len;
+
+    family_list(buf, n, tg, ",");
+    len = strlen(buf);
+    if (json_is_true(json_object_get(json_object_get(tg, "options"), "threads")))
+        snprintf(buf + len, n - len, "%sthreads", len ? "," : "");
+    if (!*buf)
         snprintf(buf, n, "-");
 }
 
@@ -40,7 +43,7 @@ static const char *list_detector(const json_t *opt)
 
 static int list_add(struct table *t, const json_t *tg, double now)
 {
-    char pid[24], procs[24], samples[24], metrics[32], cpu[24], rss[24], iv[24], age[24];
+    char pid[24], procs[24], samples[24], metrics[64], cpu[24], rss[24], iv[24], age[24];
     const json_t *opt = json_object_get(tg, "options");
     const char *cells[11] = { pid, json_path_str(tg, "comm", "?"), json_path_str(tg, "state", "?"), procs,
                               samples, metrics, list_detector(opt), cpu, rss, iv, age };
@@ -49,7 +52,7 @@ static int list_add(struct table *t, const json_t *tg, double now)
     snprintf(pid, sizeof(pid), "%.0f", json_path_num(tg, "pid"));
     snprintf(procs, sizeof(procs), "%.0f", json_path_num(tg, "members"));
     snprintf(samples, sizeof(samples), "%.0f", json_path_num(tg, "samples"));
-    list_metrics(metrics, sizeof(metrics), opt);
+    list_metrics(metrics, sizeof(metrics), tg);
     v = json_path_num(tg, "last.cpu_pct");
     if (isnan(v))
         snprintf(cpu, sizeof(cpu), "-");

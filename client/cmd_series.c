@@ -8,6 +8,7 @@
 #include "args.h"
 #include "cli.h"
 #include "cmds.h"
+#include "family.h"
 #include "fetch.h"
 #include "follow.h"
 #include "help.h"
@@ -29,6 +30,7 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
     struct opts op;
 
     memset(o, 0, sizeof(*o));
+    o->metric = OSD_METRIC_CPU;
     o->since_s = -1;
     o->until_s = -1;
     opts_init(&op, argc, argv, 1, series_defs);
@@ -45,14 +47,13 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
             pid_word = op.arg;
             break;
         case S_METRIC:
-            if (!strcmp(op.arg, "cpu")) {
-                o->metric = METRIC_CPU;
-            } else if (!strcmp(op.arg, "mem")) {
-                o->metric = METRIC_MEM;
-            } else if (!strcmp(op.arg, "all")) {
+            /* heap is a family of the table but not yet of the daemon's series */
+            if (!strcmp(op.arg, METRIC_ALL)) {
                 o->metric = METRIC_ALL;
+            } else if (family_lookup(op.arg) && strcmp(op.arg, "heap")) {
+                o->metric = family_lookup(op.arg);
             } else {
-                snprintf(why, whylen, "series: --metric must be cpu, mem or all, got '%s'", op.arg);
+                snprintf(why, whylen, "series: --metric must be cpu, mem, net, syscall or all, got '%s'", op.arg);
                 return -EINVAL;
             }
             break;
@@ -114,22 +115,18 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
 /* The families to ask for: one, or for "all" those the target collects (per its options). */
 static int series_families(struct cli *cli, const struct series_opts *o, const char **fam, size_t *n)
 {
-    json_t *target, *opt;
+    json_t *target;
     int ret;
 
     *n = 0;
-    if (o->metric != METRIC_ALL) {
-        fam[(*n)++] = o->metric == METRIC_CPU ? OSD_METRIC_CPU : OSD_METRIC_MEM;
+    if (strcmp(o->metric, METRIC_ALL)) {
+        fam[(*n)++] = o->metric;
         return 0;
     }
     ret = fetch_target(cli, o->pid, &target);
     if (ret)
         return ret;
-    opt = json_object_get(target, "options");
-    if (json_is_true(json_object_get(opt, "cpu")))
-        fam[(*n)++] = OSD_METRIC_CPU;
-    if (json_is_true(json_object_get(opt, "mem")))
-        fam[(*n)++] = OSD_METRIC_MEM;
+    *n = family_collected(target, fam);
     /* Not a target (or no options): ask for cpu so the daemon's own error is shown. */
     if (!*n)
         fam[(*n)++] = OSD_METRIC_CPU;
@@ -141,7 +138,7 @@ int cmd_series(struct cli *cli, int argc, char **argv)
 {
     struct series_opts o;
     struct fetch_range r = { 0 };
-    const char *fam[2];
+    const char *fam[FAMILY_MAX];
     json_t *reply;
     double complete;
     char why[256];

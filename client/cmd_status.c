@@ -35,6 +35,42 @@ static int has(const json_t *o, const char *path)
     return !isnan(json_path_num(o, path));
 }
 
+static const char *attached(const json_t *o)
+{
+    const json_t *a = json_object_get(o, "attached");
+
+    return json_is_true(a) ? "attached" : json_is_false(a) ? "not attached" : "?";
+}
+
+/* "net:       attached (sock_send_length/sock_recv_length), 1 targets, map full 0" */
+static void status_print_net(FILE *f, const json_t *net)
+{
+    char a[32], b[32];
+
+    if (!json_is_object(net))
+        return;
+    fprintf(f, "net:       %s (%s), %s targets, map full %s", attached(net), json_path_str(net, "source", "?"),
+            num(a, sizeof(a), net, "targets"), num(b, sizeof(b), net, "map_full"));
+    if (json_path_str(net, "error", NULL))
+        fprintf(f, ", error: %s", json_path_str(net, "error", ""));
+    fputc('\n', f);
+}
+
+/* "syscall:   attached, 1 targets, 0 tracing, 12 entries, map full 0, trace dropped 0" */
+static void status_print_syscall(FILE *f, const json_t *sc)
+{
+    char a[32], b[32], c[32], d[32], e[32];
+
+    if (!json_is_object(sc))
+        return;
+    fprintf(f, "syscall:   %s, %s targets, %s tracing, %s entries, map full %s, trace dropped %s", attached(sc),
+            num(a, sizeof(a), sc, "targets"), num(b, sizeof(b), sc, "tracing"), num(c, sizeof(c), sc, "entries"),
+            num(d, sizeof(d), sc, "map_full"), num(e, sizeof(e), sc, "trace_dropped"));
+    if (json_path_str(sc, "error", NULL))
+        fprintf(f, ", error: %s", json_path_str(sc, "error", ""));
+    fputc('\n', f);
+}
+
 /* Parts the daemon does not send are left out rather than shown as "?": the catalogue may
  * grow and an older or newer daemon may differ (proto/osd-rpc.md). */
 static void status_print(FILE *f, const json_t *s)
@@ -67,6 +103,8 @@ static void status_print(FILE *f, const json_t *s)
         fprintf(f, ", map full: watched %s, cpu %s", num(a, sizeof(a), s, "bpf.watched_full"),
                 num(b, sizeof(b), s, "bpf.cpu_full"));
     fputc('\n', f);
+    status_print_net(f, json_object_get(s, "net"));
+    status_print_syscall(f, json_object_get(s, "syscall"));
     if (json_is_object(det))
         fprintf(f, "detection: %s, detector %s, %s anomalies, queue %s, %s subscribers\n",
                 json_is_false(json_object_get(det, "worker")) ? "worker off" : "worker on",

@@ -11,18 +11,20 @@
 #include "cli.h"
 #include "cmds.h"
 #include "exec.h"
+#include "family.h"
 #include "follow.h"
 #include "help.h"
 #include "opts.h"
 #include "osd_proto.h"
 
 enum {
-    W_CPU = 1, W_MEM, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
+    W_CPU = 1, W_MEM, W_NET, W_SYSCALL, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
     W_WINDOW, W_EXEC, W_FOLLOW, W_JSON, W_HELP
 };
 
 static const struct opt_def watch_defs[] = {
-    { "cpu", 0, 0, W_CPU },          { "mem", 0, 0, W_MEM },         { "no-children", 0, 0, W_NO_CHILDREN },
+    { "cpu", 0, 0, W_CPU },          { "mem", 0, 0, W_MEM },         { "net", 0, 0, W_NET },
+    { "syscall", 0, 0, W_SYSCALL },  { "no-children", 0, 0, W_NO_CHILDREN },
     { "threads", 0, 0, W_THREADS },  { "interval", 0, 1, W_INTERVAL }, { "detector", 0, 1, W_DETECTOR },
     { "no-detect", 0, 0, W_NO_DETECT }, { "stride", 0, 1, W_STRIDE }, { "q", 0, 1, W_Q },
     { "calib", 0, 1, W_CALIB },      { "window", 0, 1, W_WINDOW },   { "exec", 0, 0, W_EXEC },
@@ -102,6 +104,12 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
             break;
         case W_MEM:
             o->mem = 1;
+            break;
+        case W_NET:
+            o->net = 1;
+            break;
+        case W_SYSCALL:
+            o->syscall = 1;
             break;
         case W_NO_CHILDREN:
             o->no_children = 1;
@@ -201,6 +209,10 @@ static json_t *watch_params(const struct watch_opts *o, pid_t pid)
         goto err;
     if (p && o->mem && json_object_set_new(p, "mem", json_true()))
         goto err;
+    if (p && o->net && json_object_set_new(p, "net", json_true()))
+        goto err;
+    if (p && o->syscall && json_object_set_new(p, "syscall", json_true()))
+        goto err;
     if (p && o->no_children && json_object_set_new(p, "children", json_false()))
         goto err;
     if (p && o->threads && json_object_set_new(p, "threads", json_true()))
@@ -254,16 +266,15 @@ static void watch_print(struct cli *cli, const json_t *target, int compact)
 {
     const json_t *opt = json_object_get(target, "options");
     double iv = json_path_num(opt, "interval_ms");
+    char fams[64];
 
     if (cli->json) {
         output_json(cli->out, target, compact);
         return;
     }
-    fprintf(cli->out, "watching %.0f (%s):", json_path_num(target, "pid"), json_path_str(target, "comm", "?"));
-    if (json_is_true(json_object_get(opt, "cpu")))
-        fputs(" cpu", cli->out);
-    if (json_is_true(json_object_get(opt, "mem")))
-        fputs(" mem", cli->out);
+    family_list(fams, sizeof(fams), target, " ");
+    fprintf(cli->out, "watching %.0f (%s):%s%s", json_path_num(target, "pid"), json_path_str(target, "comm", "?"),
+            *fams ? " " : "", fams);
     if (json_is_true(json_object_get(opt, "threads")))
         fputs(" threads", cli->out);
     fputs(json_is_false(json_object_get(opt, "children")) ? ", root only" : ", with children", cli->out);
@@ -287,7 +298,7 @@ static const json_t *watch_target(struct cli *cli, const json_t *res)
 
 static int watch_exec(struct cli *cli, const struct watch_opts *o, json_t *params)
 {
-    const json_t *target, *opt;
+    const json_t *target;
     struct follow f = { .fmt = cli->json ? OUT_JSON : OUT_HUMAN };
     json_t *res = NULL;
     pid_t pid;
@@ -328,13 +339,9 @@ static int watch_exec(struct cli *cli, const struct watch_opts *o, json_t *param
     fflush(cli->out);
 
     if (o->follow) {
-        opt = json_object_get(target, "options");
         f.pid = pid;
         f.child = pid;
-        if (json_is_true(json_object_get(opt, "cpu")))
-            f.families[f.nfamilies++] = "cpu";
-        if (json_is_true(json_object_get(opt, "mem")))
-            f.families[f.nfamilies++] = "mem";
+        f.nfamilies = family_collected(target, f.families);
         if (!f.nfamilies)
             f.families[f.nfamilies++] = "cpu";
         /* A failed poll is reported but CMD keeps running: its status is still ours to pass on. */

@@ -13,7 +13,8 @@ struct cli;
 
 struct watch_opts {
     pid_t pid;              /* 0 with --exec */
-    int cpu, mem, no_children, threads;
+    int cpu, mem, net, syscall;   /* families named; none: the daemon's default (cpu and mem) */
+    int no_children, threads;
     int interval_ms;        /* 0: not given, the daemon's default */
     const char *detector;   /* "spot", "cs", "mad", "none" (--no-detect); NULL: the daemon's default */
     int stride, calib, window;  /* 0: not given */
@@ -31,11 +32,11 @@ struct plain_opts {         /* list, status */
     int json, help;
 };
 
-enum series_metric { METRIC_CPU, METRIC_MEM, METRIC_ALL };
+#define METRIC_ALL "all"
 
 struct series_opts {
     pid_t pid;
-    enum series_metric metric;
+    const char *metric;        /* a name of family_names[], or METRIC_ALL (default "cpu") */
     int64_t since_s, until_s;  /* durations back from now; -1: not given */
     long long limit;           /* 0: not given */
     enum out_fmt fmt;
@@ -50,6 +51,26 @@ struct anomalies_opts {
     int follow, json, help;
 };
 
+struct syscalls_opts {
+    pid_t pid;
+    const char *sort;          /* "count" or "time"; NULL: the daemon's default (count) */
+    long long limit;           /* 0: not given */
+    int json, help;
+};
+
+struct trace_opts {
+    pid_t pid;
+    int syscalls;              /* --syscalls: the only kind of trace for now, required */
+    int json, help;
+};
+
+struct export_opts {
+    pid_t pid;
+    const char *dir;
+    int64_t since_s;           /* duration back from now; -1: not given */
+    int force, json, help;
+};
+
 struct config_opts {
     int reload;                /* "config reload"; else "config [get]" */
     int json, help;
@@ -61,6 +82,9 @@ int config_parse(int argc, char **argv, struct config_opts *o, char *why, size_t
 int pid_parse(int argc, char **argv, struct pid_opts *o, char *why, size_t whylen);
 int plain_parse(int argc, char **argv, struct plain_opts *o, char *why, size_t whylen);
 int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t whylen);
+int syscalls_parse(int argc, char **argv, struct syscalls_opts *o, char *why, size_t whylen);
+int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t whylen);
+int export_parse(int argc, char **argv, struct export_opts *o, char *why, size_t whylen);
 
 /* Shared by the commands (cmd_common.c). */
 #include <jansson.h>
@@ -81,4 +105,7 @@ int cmd_series(struct cli *cli, int argc, char **argv);
 int cmd_threads(struct cli *cli, int argc, char **argv);
 int cmd_anomalies(struct cli *cli, int argc, char **argv);
 int cmd_config(struct cli *cli, int argc, char **argv);
+int cmd_syscalls(struct cli *cli, int argc, char **argv);
+int cmd_trace(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
 #endif

@@ -188,6 +188,11 @@ int conn_read_line_by(struct conn *c, int64_t deadline, char **line, size_t *len
     }
 }
 
+int conn_has_line(const struct conn *c)
+{
+    return c->len > c->used && memchr(c->buf + c->used, '\n', c->len - c->used) != NULL;
+}
+
 void conn_close(struct conn *c)
 {
     int timeout_ms = c->timeout_ms;

@@ -32,6 +32,9 @@ int conn_read_line(struct conn *c, char **line, size_t *len);
 /* As conn_read_line(), but gives up at deadline (conn_now_ms() clock; < 0: waits forever)
  * instead of timeout_ms from now, so several lines can share one deadline. */
 int conn_read_line_by(struct conn *c, int64_t deadline, char **line, size_t *len);
+/* 1 when a whole line after the last returned one is already received (the next
+ * conn_read_line() will not wait): a reader of a stream may flush its output less often. */
+int conn_has_line(const struct conn *c);
 /* The monotonic clock of deadlines, in ms. */
 int64_t conn_now_ms(void);
 /* now + timeout_ms, or -1 when the conn waits forever. */

@@ -39,7 +39,7 @@ int fetch_target(struct cli *cli, pid_t pid, json_t **target)
 int fetch_series(struct cli *cli, pid_t pid, const char *const *families, size_t n, const struct fetch_range *r,
                  json_t **reply, double *complete)
 {
-    json_t *parts[4] = { NULL };
+    json_t *parts[8] = { NULL };
     char why[256];
     size_t i;
     int ret = 0;

@@ -5,13 +5,14 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "family.h"
 #include "output.h"
 
 struct cli;
 
 struct follow {
     pid_t pid;
-    const char *families[2];
+    const char *families[FAMILY_MAX];
     size_t nfamilies;
     enum out_fmt fmt;
     double since;          /* epoch s of the first batch; <= 0: all stored points */

@@ -20,6 +20,11 @@ static const char help_overall[] =
     "  status             show the daemon's state, memory and limits\n"
     "  series PID         print the stored samples of a target\n"
     "  threads PID        show per-thread CPU of a target\n"
+    "  syscalls PID       show per-syscall counts, errors and latency of a target\n"
+    "  trace PID --syscalls\n"
+    "                     print a target's syscalls as they happen\n"
+    "  export PID --dir DIR\n"
+    "                     write a target's samples as CSV files, one per family\n"
     "  anomalies          list the anomalies found; --follow shows new ones live\n"
     "  config [get]       show the daemon's configuration in force\n"
     "  config reload      make the daemon re-read its configuration file\n"
@@ -50,8 +55,13 @@ static const char help_watch[] =
     "\n"
     "Options:\n"
     "  --cpu              collect CPU use and context switches\n"
-    "  --mem              collect memory (RSS and virtual size); with neither\n"
-    "                     --cpu nor --mem both are collected\n"
+    "  --mem              collect memory (RSS and virtual size)\n"
+    "  --net              collect network bytes and calls (TCP and UDP, sent and\n"
+    "                     received)\n"
+    "  --syscall          collect syscall counts, errors and latency (see osdctl\n"
+    "                     syscalls and osdctl trace); naming any of --cpu, --mem,\n"
+    "                     --net and --syscall collects only those, naming none\n"
+    "                     collects cpu and mem\n"
     "  --no-children      do not watch descendants\n"
     "  --threads          also keep per-thread CPU (see osdctl threads)\n"
     "  --interval MS      sampling interval in milliseconds, 100..60000\n"
@@ -108,8 +118,8 @@ static const char help_series[] =
     "seconds and raw numbers.\n"
     "\n"
     "Options:\n"
-    "  --metric FAMILY    cpu, mem or all (default cpu); all joins the families\n"
-    "                     the target collects, one row per time\n"
+    "  --metric FAMILY    cpu, mem, net, syscall or all (default cpu); all joins\n"
+    "                     the families the target collects, one row per time\n"
     "  --since DUR        only points from DUR ago on: 30s, 10m, 1h, 2d, 1w,\n"
     "                     1h30m or plain seconds (default: all stored points)\n"
     "  --until DUR        only points up to DUR ago\n"
@@ -132,6 +142,52 @@ static const char help_threads[] =
     "\n"
     "Options:\n"
     "  --json             print JSON: the threads object\n"
+    "  -h, --help         show this help\n";
+
+static const char help_syscalls[] =
+    "Usage: osdctl syscalls PID [OPTIONS]\n"
+    "\n"
+    "Show per-syscall totals of a target watched with --syscall, since the watch\n"
+    "began: calls, failed calls (returns of -4095..-1), total and average time,\n"
+    "and the median and 99th-percentile latency.\n"
+    "\n"
+    "Options:\n"
+    "  --sort KEY         count (most calls first; the default) or time (most\n"
+    "                     total time first)\n"
+    "  --limit N          only the first N syscalls\n"
+    "  --json             print JSON: the syscalls object\n"
+    "  -h, --help         show this help\n";
+
+static const char help_trace[] =
+    "Usage: osdctl trace PID --syscalls [OPTIONS]\n"
+    "\n"
+    "Print every syscall entry and exit of a target watched with --syscall as\n"
+    "osdetd streams them, until Ctrl-C (status 0) or until osdetd closes the\n"
+    "connection (status 3). An entry is \"HH:MM:SS.uuuuuu TID NAME(ARGS)\" with\n"
+    "the six raw arguments (decimal when small, else hex); an exit is\n"
+    "\"HH:MM:SS.uuuuuu TID NAME = RET\" (a failure as \"-2 ENOENT\"). Events that\n"
+    "osdetd could not keep are counted in a warning on standard error.\n"
+    "\n"
+    "Options:\n"
+    "  --syscalls         trace syscalls (required; the only kind for now)\n"
+    "  --json             print JSON: the params of each notification, one object\n"
+    "                     per line\n"
+    "  -h, --help         show this help\n";
+
+static const char help_export[] =
+    "Usage: osdctl export PID --dir DIR [OPTIONS]\n"
+    "\n"
+    "Write the samples of the target rooted at PID to DIR, one CSV file per\n"
+    "metric family it collects (cpu.csv, mem.csv, net.csv, syscall.csv): a header\n"
+    "row \"timestamp,COLUMN,...\", then one row per point with the time in epoch\n"
+    "seconds. osdctl analyze reads these files. DIR is created if needed.\n"
+    "\n"
+    "Options:\n"
+    "  --dir DIR          the directory to write to (required)\n"
+    "  --since DUR        only points from DUR ago on: 30s, 10m, 1h, 2d, 1w,\n"
+    "                     1h30m or plain seconds (default: all stored points)\n"
+    "  --force            overwrite existing files (default: refuse, write nothing)\n"
+    "  --json             print JSON: the files written, their rows and columns\n"
     "  -h, --help         show this help\n";
 
 static const char help_anomalies[] =
@@ -182,7 +238,8 @@ const char *help_text(const char *cmd)
     } texts[] = {
         { "watch", help_watch },   { "unwatch", help_unwatch }, { "list", help_list },
         { "status", help_status }, { "series", help_series },   { "threads", help_threads },
-        { "anomalies", help_anomalies }, { "config", help_config }, { "help", help_help },
+        { "anomalies", help_anomalies }, { "config", help_config }, { "syscalls", help_syscalls },
+        { "trace", help_trace },   { "export", help_export },   { "help", help_help },
     };
     size_t i;
 

@@ -26,6 +26,66 @@ void fmt_bytes(char *buf, size_t n, double bytes)
         snprintf(buf, n, "%.1f %s", v, units[u]);
 }
 
+void fmt_nanos(char *buf, size_t n, double ns)
+{
+    /* Each unit until "%.1f" would round to 1000.0 of it. */
+    if (isnan(ns))
+        snprintf(buf, n, "?");
+    else if (ns < 999.5)
+        snprintf(buf, n, "%.0f ns", ns > 0 ? ns : 0.0);
+    else if (ns < 999950)
+        snprintf(buf, n, "%.1f \u00b5s", ns / 1e3);
+    else if (ns < 999950000)
+        snprintf(buf, n, "%.1f ms", ns / 1e6);
+    else
+        snprintf(buf, n, "%.2f s", ns / 1e9);
+}
+
+void fmt_rate(char *buf, size_t n, double per_s)
+{
+    if (isnan(per_s))
+        snprintf(buf, n, "?");
+    else if (per_s < 99999.5)
+        snprintf(buf, n, "%.1f/s", per_s > 0 ? per_s : 0.0);
+    else if (per_s < 99999500)
+        snprintf(buf, n, "%.1fk/s", per_s / 1e3);
+    else
+        snprintf(buf, n, "%.1fM/s", per_s / 1e6);
+}
+
+void fmt_clock_us(char *buf, size_t n, double epoch)
+{
+    int64_t us = llround(epoch * 1e6);
+    time_t s = (time_t)(us / 1000000);
+    struct tm tm;
+
+    if (!isfinite(epoch) || epoch < 0 || !localtime_r(&s, &tm)) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    snprintf(buf, n, "%02d:%02d:%02d.%06d", tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+}
+
+int text_width(const char *s)
+{
+    int w = 0;
+
+    /* UTF-8: every byte but the continuation bytes (10xxxxxx) starts a character. */
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+void output_padded(FILE *f, const char *s, int width, int right)
+{
+    int pad = width - text_width(s);
+
+    if (right)
+        fprintf(f, "%*s%s", pad > 0 ? pad : 0, "", s);
+    else
+        fprintf(f, "%s%*s", s, pad > 0 ? pad : 0, "");
+}
+
 void fmt_clock(char *buf, size_t n, double epoch)
 {
     int64_t ms = llround(epoch * 1000);
@@ -137,6 +197,11 @@ static const char *column_title(const char *name, char *buf, size_t n)
     static const char *const titles[][2] = {
         { "time", "TIME" },          { "cpu_pct", "CPU" },    { "ctx_voluntary", "CTXSW-VOL" },
         { "ctx_involuntary", "CTXSW-INVOL" }, { "rss_bytes", "RSS" }, { "vm_bytes", "VM" },
+        { "tx_bytes", "TX" },        { "rx_bytes", "RX" },    { "tx_calls", "TX-CALLS" },
+        { "rx_calls", "RX-CALLS" },  { "tcp_tx_bytes", "TCP-TX" }, { "tcp_rx_bytes", "TCP-RX" },
+        { "udp_tx_bytes", "UDP-TX" }, { "udp_rx_bytes", "UDP-RX" }, { "rate", "CALLS/S" },
+        { "error_rate", "ERRORS/S" }, { "p50_ns", "P50" },    { "p99_ns", "P99" },
+        { "calls", "CALLS" },        { "errors", "ERRORS" },
     };
     size_t i;
 
@@ -187,6 +252,10 @@ static void format_human(char *buf, size_t n, const char *name, const json_t *v)
         snprintf(buf, n, "%.1f%%", json_number_value(v));
     else if (ends_with(name, "_bytes"))
         fmt_bytes(buf, n, json_number_value(v));
+    else if (ends_with(name, "_ns"))
+        fmt_nanos(buf, n, json_number_value(v));
+    else if (!strcmp(name, "rate") || ends_with(name, "_rate"))
+        fmt_rate(buf, n, json_number_value(v));
     else
         format_number(buf, n, v);
 }
@@ -219,7 +288,9 @@ void output_series_header(FILE *f, const json_t *columns, enum out_fmt fmt)
                 fputc(',', f);
             csv_field(f, name);
         } else if (fmt == OUT_HUMAN) {
-            fprintf(f, i ? "  %*s" : "%-*s", column_width(name), column_title(name, buf, sizeof(buf)));
+            if (i)
+                fputs("  ", f);
+            output_padded(f, column_title(name, buf, sizeof(buf)), column_width(name), i > 0);
         }
     }
     if (fmt != OUT_JSON)
@@ -249,7 +320,9 @@ void output_series_rows(FILE *f, const json_t *columns, const json_t *points, en
                 }
             } else {
                 format_human(buf, sizeof(buf), name, v);
-                fprintf(f, i ? "  %*s" : "%-*s", column_width(name), buf);
+                if (i)
+                    fputs("  ", f);
+                output_padded(f, buf, column_width(name), i > 0);
             }
         }
         fputc('\n', f);
@@ -323,6 +396,88 @@ void output_anomaly(FILE *f, const json_t *a, int ended)
             anomaly_str(a, "detector"), id);
 }
 
+/* Syscall traces ------------------------------------------------------------------------ */
+
+/* Raw values that look like counts, sizes, fds or small negative numbers (AT_FDCWD) are
+ * clearer in decimal; addresses and flags words in hex. */
+#define TRACE_DEC_MIN (-4096)
+#define TRACE_DEC_MAX 0xfffff
+
+static void fmt_sysval(char *buf, size_t n, const json_t *v, long long dec_max)
+{
+    long long x;
+
+    if (json_is_real(v)) {
+        snprintf(buf, n, "%.0f", json_real_value(v));
+        return;
+    }
+    if (!json_is_integer(v)) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    x = (long long)json_integer_value(v);
+    if (x >= TRACE_DEC_MIN && x <= dec_max)
+        snprintf(buf, n, "%lld", x);
+    else
+        snprintf(buf, n, "0x%llx", (unsigned long long)x);
+}
+
+void fmt_sysarg(char *buf, size_t n, const json_t *v)
+{
+    fmt_sysval(buf, n, v, TRACE_DEC_MAX);
+}
+
+void fmt_sysret(char *buf, size_t n, const json_t *v)
+{
+    long long x = json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+    const char *name;
+
+    /* -4095..-1 is a failed call's -errno (as the daemon counts errors). */
+    if (json_is_integer(v) && x >= -4095 && x <= -1) {
+        name = strerrorname_np((int)-x);
+        snprintf(buf, n, "%lld %s", x, name ? name : "E?");
+        return;
+    }
+    fmt_sysval(buf, n, v, 0xffffffffLL);
+}
+
+void output_trace(FILE *f, const json_t *ev)
+{
+    const json_t *args = json_object_get(ev, "args");
+    const char *name = json_string_value(json_object_get(ev, "name"));
+    const char *event = json_string_value(json_object_get(ev, "event"));
+    const json_t *tid = json_object_get(ev, "tid");
+    char clock[32], nm[48], val[48];
+    size_t i;
+
+    fmt_clock_us(clock, sizeof(clock), anomaly_num(ev, "time"));
+    if (!name || !*name) {
+        const json_t *nr = json_object_get(ev, "nr");
+
+        if (json_is_integer(nr))
+            snprintf(nm, sizeof(nm), "syscall_%lld", (long long)json_integer_value(nr));
+        else
+            snprintf(nm, sizeof(nm), "syscall_?");
+        name = nm;
+    }
+    fprintf(f, "%s ", clock);
+    if (json_is_integer(tid))
+        fprintf(f, "%lld ", (long long)json_integer_value(tid));
+    else
+        fputs("? ", f);
+    if (event && !strcmp(event, "exit")) {
+        fmt_sysret(val, sizeof(val), json_object_get(ev, "ret"));
+        fprintf(f, "%s = %s\n", name, val);
+        return;
+    }
+    fprintf(f, "%s(", name);
+    for (i = 0; i < json_array_size(args); i++) {
+        fmt_sysarg(val, sizeof(val), json_array_get(args, i));
+        fprintf(f, "%s%s", i ? ", " : "", val);
+    }
+    fputs(")\n", f);
+}
+
 /* Tables ---------------------------------------------------------------------------------- */
 
 int table_init(struct table *t, size_t ncols, const char *const *headers, const char *align)
@@ -368,7 +523,7 @@ void table_print(const struct table *t, FILE *f)
 
     for (r = 0; r <= t->nrows; r++) {
         for (c = 0; c < t->ncols; c++) {
-            int len = (int)strlen(t->cells[r * t->ncols + c]);
+            int len = text_width(t->cells[r * t->ncols + c]);
 
             if (len > w[c])
                 w[c] = len;
@@ -381,10 +536,7 @@ void table_print(const struct table *t, FILE *f)
 
             if (c)
                 fputs("  ", f);
-            if (t->align[c] == 'r')
-                fprintf(f, "%*s", w[c], s);
-            else
-                fprintf(f, "%-*s", last ? 0 : w[c], s);
+            output_padded(f, s, t->align[c] != 'r' && last ? 0 : w[c], t->align[c] == 'r');
         }
         fputc('\n', f);
     }

@@ -61,10 +61,11 @@ static int reply_check(const json_t *rep, json_int_t id, json_t **result, json_t
     return 0;
 }
 
-/* A copy of line in which every number too large for a double is the largest double. A
- * daemon that prints that double with 15 digits sends 1.79769313486232e308, which is out of
- * range; jansson refuses it, and one such score would make a whole reply unreadable. NULL on
- * ENOMEM. */
+/* A copy of line in which every number too large for a double is the largest double, and
+ * every integer from 2^63 to 2^64 - 1 is the int64 with the same bits. A daemon that prints
+ * the largest double with 15 digits sends 1.79769313486232e308, which is out of range, and
+ * raw 64-bit registers (trace arguments) may come unsigned; jansson refuses both, and one
+ * such number would make a whole reply unreadable. NULL on ENOMEM. */
 static char *clamp_huge_numbers(const char *line, size_t len, size_t *outlen)
 {
     char *out = NULL, num[512];
@@ -96,10 +97,20 @@ static char *clamp_huge_numbers(const char *line, size_t len, size_t *outlen)
             errno = 0;
             v = strtod(num, NULL);
         }
-        if (errno == ERANGE && isinf(v))
+        if (errno == ERANGE && isinf(v)) {
             fputs(v < 0 ? "-1.7976931348623157e308" : "1.7976931348623157e308", f);
-        else
+        } else if (n < sizeof(num) && num[0] != '-' && !strpbrk(num, ".eE") && v >= 9223372036854775808.0) {
+            unsigned long long u;
+
+            errno = 0;
+            u = strtoull(num, NULL, 10);
+            if (errno == ERANGE)
+                fwrite(line + start, 1, n, f);
+            else
+                fprintf(f, "%lld", (long long)u);
+        } else {
             fwrite(line + start, 1, n, f);
+        }
     }
     if (fclose(f)) {
         free(out);
@@ -113,7 +124,7 @@ static json_t *line_parse(const char *line, size_t len, char *why, size_t whylen
     json_error_t jerr;
     json_t *msg = json_loadb(line, len, 0, &jerr);
 
-    if (!msg && strstr(jerr.text, "overflow")) {
+    if (!msg && (strstr(jerr.text, "overflow") || strstr(jerr.text, "too big integer"))) {
         size_t n;
         char *fixed = clamp_huge_numbers(line, len, &n);
 

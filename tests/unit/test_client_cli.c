@@ -40,7 +40,13 @@ struct scen {
     int interleave;        /* "anomalies" is preceded by an "end" notification of anomaly 7 */
     int reload_error;      /* "config.reload" answers -32007 */
     int no_path;           /* "config.get" has no file */
+    unsigned fams;         /* families of target 1234 and of watch replies (FAM_*); 0: cpu and mem */
+    int trace_early;       /* "trace": an event is sent before the reply */
+    int no_syscalls;       /* "syscalls" answers an empty list */
+    int not_syscall;       /* "syscalls" and "trace" answer -32602 (not watched with syscall) */
 };
+
+enum { FAM_CPU = 1, FAM_MEM = 2, FAM_NET = 4, FAM_SYSCALL = 8, FAM_ALL = 15 };
 
 static const char *osdctl;
 static double BASE; /* time of the first fake point: a whole second just before the test */
@@ -72,18 +78,27 @@ static double now_real(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Target 5678 has detection off (detect: null); the others the daemon's spot defaults. */
+/* Target 5678 has detection off (detect: null); the others the daemon's spot defaults. The
+ * families of the others are sc.fams (cpu and mem when 0). */
 static json_t *target_obj(pid_t pid, const char *state)
 {
+    static const char *const names[] = { "cpu", "mem", "net", "syscall" };
+    unsigned fams = pid == 5678 || !sc.fams ? FAM_CPU | FAM_MEM : sc.fams;
+    json_t *t;
+    size_t i;
+
     json_t *det = pid == 5678 ? json_null()
                               : json_pack("{s:s, s:i, s:f, s:i, s:i}", "detector", "spot", "stride", 10, "q", 1e-4,
                                           "calib", 300, "window", 128);
 
-    return json_pack("{s:i, s:s, s:s, s:f, s:n, s:i, s:i, s:{s:b, s:b, s:b, s:b, s:i, s:o}, s:{s:f, s:f, s:I, s:I}}",
-                     "pid", (int)pid, "comm", "nginx", "state", state, "watched_at", now_real() - 65, "exited_at",
-                     "members", 3, "samples", 120, "options", "cpu", 1, "mem", 1, "children", 1, "threads", 0,
-                     "interval_ms", 100, "detect", det, "last", "time", BASE, "cpu_pct", 12.5, "rss_bytes",
-                     (json_int_t)10485760, "vm_bytes", (json_int_t)52428800);
+    t = json_pack("{s:i, s:s, s:s, s:f, s:n, s:i, s:i, s:{s:b, s:b, s:b, s:b, s:i, s:o}, s:{s:f, s:f, s:I, s:I}}",
+                  "pid", (int)pid, "comm", "nginx", "state", state, "watched_at", now_real() - 65, "exited_at",
+                  "members", 3, "samples", 120, "options", "cpu", 1, "mem", 1, "children", 1, "threads", 0,
+                  "interval_ms", 100, "detect", det, "last", "time", BASE, "cpu_pct", 12.5, "rss_bytes",
+                  (json_int_t)10485760, "vm_bytes", (json_int_t)52428800);
+    for (i = 0; t && i < 4; i++)
+        json_object_set_new(json_object_get(t, "options"), names[i], json_boolean(fams & (1u << i)));
+    return t;
 }
 
 static json_t *anomaly_obj(int id, const char *comm, const char *metrics, const char *det, double start, double end,
@@ -152,11 +167,26 @@ static json_t *series_obj(json_t *params)
             continue;
         if (mem)
             json_array_append_new(pts, json_pack("[f, I, I]", t, (json_int_t)(1048576 * (k + 1)), (json_int_t)2097152));
+        else if (metric && !strcmp(metric, "net"))
+            json_array_append_new(pts, json_pack("[f, I, I, i, i, I, I, i, i]", t, (json_int_t)(1048576 * (k + 1)),
+                                                 (json_int_t)(512 * k), 16, k, (json_int_t)(1048576 * (k + 1)),
+                                                 (json_int_t)(512 * k), 0, 0));
+        else if (metric && !strcmp(metric, "syscall"))
+            json_array_append_new(pts, json_pack("[f, f, f, i, i, i, i]", t, 1000.0 * k + 0.5, 10.0 * k, 362, 1448,
+                                                 100 * k, k));
         else
             json_array_append_new(pts, json_pack("[f, f, i, i]", t, 10.0 * k + 0.5, k, 2 * k));
     }
     while (limit > 0 && (json_int_t)json_array_size(pts) > limit)
         json_array_remove(pts, 0);
+    if (metric && !strcmp(metric, "net"))
+        return json_pack("{s:i, s:s, s:i, s:[s, s, s, s, s, s, s, s, s], s:o}", "pid", 1234, "metric", "net",
+                         "interval_ms", 100, "columns", "time", "tx_bytes", "rx_bytes", "tx_calls", "rx_calls",
+                         "tcp_tx_bytes", "tcp_rx_bytes", "udp_tx_bytes", "udp_rx_bytes", "points", pts);
+    if (metric && !strcmp(metric, "syscall"))
+        return json_pack("{s:i, s:s, s:i, s:[s, s, s, s, s, s, s], s:o}", "pid", 1234, "metric", "syscall",
+                         "interval_ms", 100, "columns", "time", "rate", "error_rate", "p50_ns", "p99_ns", "calls",
+                         "errors", "points", pts);
     if (mem)
         return json_pack("{s:i, s:s, s:i, s:[s, s, s], s:o}", "pid", 1234, "metric", "mem", "interval_ms", 100,
                          "columns", "time", "rss_bytes", "vm_bytes", "points", pts);
@@ -181,7 +211,25 @@ static json_t *handler(struct fake *f, const char *method, json_t *params, void 
             rep = fake_result(json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:i}", "version", "0.1.0", "pid", 4321,
                                         "uptime_s", 12.5, "socket", f->path, "targets", 2, "targets_running", 1,
                                         "targets_exited", 1, "clients", 1));
+        if (rep && sc.fams) {
+            json_t *res = json_object_get(rep, "result");
+
+            json_object_set_new(res, "net", json_pack("{s:s, s:b, s:i, s:i}", "source",
+                                                      "sock_send_length/sock_recv_length", "attached", 1, "targets", 1,
+                                                      "map_full", 0));
+            json_object_set_new(res, "syscall", json_pack("{s:b, s:i, s:i, s:i, s:i, s:i}", "attached", 1, "targets",
+                                                          1, "tracing", 1, "entries", 12, "map_full", 0,
+                                                          "trace_dropped", 17));
+        }
     } else if (!strcmp(method, "watch")) {
+        static const char *const names[] = { "cpu", "mem", "net", "syscall" };
+        unsigned fams = 0;
+
+        /* As the daemon: families named are on, the others off; none named: cpu and mem. */
+        for (size_t i = 0; i < 4; i++)
+            fams |= json_is_true(json_object_get(params, names[i])) ? 1u << i : 0;
+        if (fams)
+            sc.fams = fams;
         sc.watched = (pid_t)pid;
         sc.state_at_watch = proc_state((pid_t)pid);
         sc.marker_at_watch = sc.marker[0] && access(sc.marker, F_OK) == 0;
@@ -197,7 +245,9 @@ static json_t *handler(struct fake *f, const char *method, json_t *params, void 
         else
             rep = fake_result(json_pack("{s:I, s:i}", "pid", pid, "samples", 120));
     } else if (!strcmp(method, "series")) {
-        if (sc.bad_series)
+        if (pid == 999)
+            rep = fake_error(OSD_E_NOT_WATCHED, "pid 999 is not watched");
+        else if (sc.bad_series)
             rep = fake_result(json_pack("{s:[]}", "points"));
         else
             rep = fake_result(series_obj(params));
@@ -222,6 +272,37 @@ static json_t *handler(struct fake *f, const char *method, json_t *params, void 
             rep = fake_result(json_pack("{s:o, s:o}", "path",
                                         sc.no_path ? json_null() : json_string("/etc/osdetd/osdetd.conf"), "config",
                                         config_obj()));
+    } else if (!strcmp(method, "syscalls")) {
+        if (sc.not_syscall)
+            rep = fake_error(OSD_E_INVALID_PARAMS, "target 1234 is not watched with syscall: true");
+        else if (sc.no_syscalls)
+            rep = fake_result(json_pack("{s:I, s:[]}", "pid", pid, "syscalls"));
+        else
+            rep = fake_result(json_pack("{s:I, s:[{s:i, s:s, s:i, s:i, s:I, s:f, s:i, s:i}, "
+                                        "{s:i, s:s, s:i, s:i, s:I, s:f, s:i, s:i}, {s:i, s:n, s:i, s:i, s:I, s:f, "
+                                        "s:i, s:i}]}",
+                                        "pid", pid, "syscalls", "nr", 110, "name", "getppid", "count", 1000, "errors",
+                                        0, "total_ns", (json_int_t)412345, "avg_ns", 412.3, "p50_ns", 362, "p99_ns",
+                                        1448, "nr", 257, "name", "openat", "count", 20, "errors", 20, "total_ns",
+                                        (json_int_t)25000000, "avg_ns", 1250000.0, "p50_ns", 1048576, "p99_ns",
+                                        3145728, "nr", 999, "name", "count", 1, "errors", 0, "total_ns",
+                                        (json_int_t)2000000000, "avg_ns", 2e9, "p50_ns", 1500000000, "p99_ns",
+                                        1500000000));
+    } else if (!strcmp(method, "trace")) {
+        if (sc.not_syscall) {
+            rep = fake_error(OSD_E_INVALID_PARAMS, "target 1234 is not watched with syscall: true");
+        } else {
+            if (sc.trace_early) {
+                json_t *n = fake_notification("trace", json_pack("{s:I, s:i, s:f, s:s, s:i, s:s, s:[i, i, i, i, i, i]}",
+                                                                 "pid", pid, "tid", 1235, "time", BASE + 0.000001,
+                                                                 "event", "enter", "nr", 110, "name", "getppid", "args",
+                                                                 0, 0, 0, 0, 0, 0));
+
+                fake_send(f, n);
+                json_decref(n);
+            }
+            rep = fake_result(json_pack("{s:b, s:I}", "tracing", 1, "pid", pid));
+        }
     } else if (!strcmp(method, "threads")) {
         rep = fake_result(json_pack("{s:I, s:f, s:[{s:i, s:i, s:s, s:f, s:I, s:i, s:i}]}", "pid", pid, "time", BASE,
                                     "threads", "tid", 1235, "tgid", 1234, "comm", "worker", "cpu_pct", 50.1,
@@ -262,6 +343,15 @@ static void expect(struct run *r, int status, const char *out_has, const char *e
         CHECK(strstr(r->out, out_has), "expected stdout to contain \"%s\", got \"%s\"", out_has, r->out);
     if (err_has)
         CHECK(strstr(r->err, err_has), "expected stderr to contain \"%s\", got \"%s\"", err_has, r->err);
+}
+
+static int log_has(const char *want)
+{
+    char *log = fake_log(&fk);
+    int has = strstr(log, want) != NULL;
+
+    free(log);
+    return has;
 }
 
 static void expect_log(const char *want)
@@ -309,7 +399,8 @@ static void test_simple_commands(void)
 
     scen_reset();
     run_cmd(&r, OSDCTL("watch", "1234", "--cpu", "--threads", "--no-children", "--interval", "250"), NULL);
-    expect(&r, 0, "watching 1234 (nginx): cpu mem, with children, every 100 ms, detector spot (stride 10, q 0.0001, "
+    /* The families the daemon says are in force: only cpu was named. */
+    expect(&r, 0, "watching 1234 (nginx): cpu, with children, every 100 ms, detector spot (stride 10, q 0.0001, "
                   "calib 300, window 128)\n", NULL);
     expect_log("watch {\"children\":false,\"cpu\":true,\"interval_ms\":250,\"pid\":1234,\"threads\":true}");
     run_free(&r);
@@ -599,6 +690,16 @@ static int count_of(const char *s, const char *what)
     return n;
 }
 
+/* "HH:MM:SS" of t in UTC (the test runs with TZ=UTC). */
+static void fmt_hms(char *buf, size_t n, double t)
+{
+    time_t s = (time_t)floor(t);
+    struct tm tm;
+
+    gmtime_r(&s, &tm);
+    strftime(buf, n, "%H:%M:%S", &tm);
+}
+
 static void utc(char *buf, size_t n, double t)
 {
     time_t s = (time_t)floor(t);
@@ -881,6 +982,313 @@ static void test_analyze(void)
     rmdir(dir);
 }
 
+/* watch --net/--syscall, the families in list, series and status. */
+static void test_families(void)
+{
+    struct run r;
+    char *log, *p;
+    int n = 0;
+
+    scen_reset();
+    run_cmd(&r, OSDCTL("watch", "1234", "--net", "--syscall"), NULL);
+    expect(&r, 0, "watching 1234 (nginx): net syscall, with children, every 100 ms", NULL);
+    expect_log("watch {\"net\":true,\"pid\":1234,\"syscall\":true}\n");
+    run_free(&r);
+    run_cmd(&r, OSDCTL("list"), NULL);
+    expect(&r, 0, "net,syscall  spot", NULL);
+    run_free(&r);
+
+    scen_reset();
+    sc.fams = FAM_ALL;
+    run_cmd(&r, OSDCTL("list"), NULL);
+    expect(&r, 0, "cpu,mem,net,syscall  spot", NULL);
+    run_free(&r);
+    run_cmd(&r, OSDCTL("series", "1234", "--metric", "all", "--csv", "--limit", "1"), NULL);
+    expect(&r, 0, "time,cpu_pct,ctx_voluntary,ctx_involuntary,rss_bytes,vm_bytes,tx_bytes,rx_bytes,tx_calls,rx_calls,"
+                  "tcp_tx_bytes,tcp_rx_bytes,udp_tx_bytes,udp_rx_bytes,rate,error_rate,p50_ns,p99_ns,calls,errors\n",
+           NULL);
+    expect(&r, 0, ".500,50.5,5,10,6291456,2097152,6291456,2560,16,5,6291456,2560,0,0,5000.5,50,362,1448,500,5\n", NULL);
+    log = fake_log(&fk);
+    for (p = log; (p = strstr(p, "series {")); p++)
+        n++;
+    CHECK(n == 4 && strstr(log, "\"metric\":\"net\"") && strstr(log, "\"metric\":\"syscall\""),
+          "--metric all must ask for the 4 families the target collects:\n%s", log);
+    free(log);
+    run_free(&r);
+
+    run_cmd(&r, OSDCTL("series", "1234", "--metric", "net", "--csv", "--limit", "1"), NULL);
+    expect(&r, 0, "time,tx_bytes,rx_bytes,tx_calls,rx_calls,tcp_tx_bytes,tcp_rx_bytes,udp_tx_bytes,udp_rx_bytes\n", NULL);
+    expect_log("\"metric\":\"net\"");
+    run_free(&r);
+    run_cmd(&r, OSDCTL("series", "1234", "--metric", "net"), NULL);
+    expect(&r, 0, "TX", NULL);
+    CHECK(strstr(r.out, "6.0 MiB") && strstr(r.out, "2.5 KiB") && strstr(r.out, "TCP-TX"), "human net series: \"%s\"",
+          r.out);
+    run_free(&r);
+    run_cmd(&r, OSDCTL("series", "1234", "--metric", "syscall"), NULL);
+    expect(&r, 0, "CALLS/S", NULL);
+    CHECK(strstr(r.out, "5000.5/s") && strstr(r.out, "362 ns") && strstr(r.out, "1.4 \u00b5s") &&
+              strstr(r.out, "ERRORS/S"),
+          "human syscall series: \"%s\"", r.out);
+    run_free(&r);
+
+    run_cmd(&r, OSDCTL("status"), NULL);
+    expect(&r, 0, "\nnet:       attached (sock_send_length/sock_recv_length), 1 targets, map full 0\n"
+                  "syscall:   attached, 1 targets, 1 tracing, 12 entries, map full 0, trace dropped 17\n", NULL);
+    run_free(&r);
+    scen_reset();
+    run_cmd(&r, OSDCTL("status"), NULL);
+    CHECK(r.status == 0 && !strstr(r.out, "net:") && !strstr(r.out, "syscall:"),
+          "status without net/syscall blocks must not show them: \"%s\"", r.out);
+    run_free(&r);
+}
+
+/* Lines of s all as wide on screen (UTF-8 characters) as the first; returns the count. */
+static int same_width_lines(const char *s)
+{
+    int w0 = -1, n = 0;
+
+    while (*s) {
+        size_t len = strcspn(s, "\n");
+        int w = 0;
+
+        for (size_t i = 0; i < len; i++)
+            w += ((unsigned char)s[i] & 0xc0) != 0x80;
+        if (w0 < 0)
+            w0 = w;
+        CHECK(w == w0, "line %d is %d columns wide, the first %d: \"%.*s\"", n, w, w0, (int)len, s);
+        n++;
+        s += len + (s[len] == '\n');
+    }
+    return n;
+}
+
+static void test_syscalls_cmd(void)
+{
+    struct run r;
+    json_t *j;
+
+    scen_reset();
+    run_cmd(&r, OSDCTL("syscalls", "1234", "--sort", "time", "--limit", "3"), NULL);
+    expect_log("syscalls {\"limit\":3,\"pid\":1234,\"sort\":\"time\"}\n");
+    expect(&r, 0, "NAME         COUNT  ERRORS     TOTAL     AVG     P50     P99\n"
+                  "getppid       1000       0  412.3 \u00b5s  412 ns  362 ns  1.4 \u00b5s\n", NULL);
+    CHECK(strstr(r.out, "\nopenat          20      20   25.0 ms  1.") && strstr(r.out, " ms  1.0 ms  3.1 ms\n") &&
+              strstr(r.out, "\nsyscall_999      1       0    2.00 s  2.00 s  1.50 s  1.50 s\n"),
+          "syscalls table: \"%s\"", r.out);
+    CHECK_INT(same_width_lines(r.out), 4);
+    run_free(&r);
+
+    run_cmd(&r, OSDCTL("syscalls", "1234", "--json"), NULL);
+    expect_log("syscalls {\"pid\":1234}\n");
+    j = json_loads(r.out, 0, NULL);
+    CHECK(json_array_size(json_object_get(j, "syscalls")) == 3, "syscalls --json: got \"%s\"", r.out);
+    json_decref(j);
+    run_free(&r);
+
+    sc.no_syscalls = 1;
+    run_cmd(&r, OSDCTL("syscalls", "1234"), NULL);
+    expect(&r, 0, "no syscalls recorded for 1234 yet\n", NULL);
+    run_free(&r);
+    sc.not_syscall = 1;
+    run_cmd(&r, OSDCTL("syscalls", "1234"), NULL);
+    expect(&r, OSD_EXIT_DAEMON_ERROR, NULL, "not watched with syscall: true (code -32602)");
+    run_free(&r);
+}
+
+static json_t *trace_ev(const char *event, int tid, double t, int nr, const char *name, json_t *args_or_ret)
+{
+    json_t *p = json_pack("{s:i, s:i, s:i, s:f, s:s, s:i, s:s}", "pid", 1234, "tgid", 1234, "tid", tid, "time", t,
+                          "event", event, "nr", nr, "name", name);
+
+    json_object_set_new(p, !strcmp(event, "enter") ? "args" : "ret", args_or_ret);
+    return fake_notification("trace", p);
+}
+
+static void push(json_t *n)
+{
+    fake_push(&fk, n);
+    json_decref(n);
+}
+
+static void test_trace_cmd(void)
+{
+    char want[512], hms[16], *line, *save = NULL;
+    struct run r;
+    int lines = 0;
+
+    /* Text: the event sent before the reply is printed too; waiting for events outlasts
+     * --timeout; a drop total is a warning once per increase; other methods are skipped. */
+    scen_reset();
+    sc.trace_early = 1;
+    run_start(&r, OSDCTL("--timeout", "0.3", "trace", "1234", "--syscalls"), NULL);
+    CHECK(run_wait_output(&r, "getppid(0, 0, 0, 0, 0, 0)\n", 5000), "the early event was not printed: \"%s\" (%s)",
+          r.out, r.err);
+    expect_log("trace {\"pid\":1234,\"syscalls\":true}\n");
+    usleep(700000);
+    push(trace_ev("exit", 1235, BASE + 0.000002, 110, "getppid", json_integer(4321)));
+    push(trace_ev("enter", 1236, BASE + 0.25, 257, "openat",
+                  json_pack("[i, I, i, i, i, i]", -100, (json_int_t)140737488346112LL, 0, 0, 0, 0)));
+    push(fake_notification("trace.dropped", json_pack("{s:i, s:i}", "pid", 1234, "dropped", 17)));
+    push(fake_notification("trace.dropped", json_pack("{s:i, s:i}", "pid", 1234, "dropped", 17)));
+    push(fake_notification("anomaly", json_pack("{s:s}", "event", "begin")));
+    push(trace_ev("exit", 1236, BASE + 0.250011, 257, "openat", json_integer(-2)));
+    CHECK(run_wait_output(&r, "openat = -2 ENOENT\n", 5000), "no openat exit: \"%s\" (stderr \"%s\")", r.out, r.err);
+    kill(r.pid, SIGINT);
+    run_finish(&r, 5000);
+    expect(&r, 0, NULL, "osdetd dropped 17 syscall events");
+    fmt_hms(hms, sizeof(hms), BASE);
+    snprintf(want, sizeof(want),
+             "%s.000001 1235 getppid(0, 0, 0, 0, 0, 0)\n%s.000002 1235 getppid = 4321\n%s.250000 1236 "
+             "openat(-100, 0x7fffffffdc00, 0, 0, 0, 0)\n%s.250011 1236 openat = -2 ENOENT\n",
+             hms, hms, hms, hms);
+    CHECK(!strcmp(r.out, want), "expected exactly:\n%s\ngot:\n%s", want, r.out);
+    CHECK_INT(count_of(r.err, "dropped"), 1);
+    CHECK(!strstr(r.out, "anomaly") && !strstr(r.out, "begin"), "other notifications must be skipped: \"%s\"", r.out);
+    run_free(&r);
+
+    /* JSON: each notification's params on a line (drops too); a hang-up exits 3. */
+    scen_reset();
+    run_start(&r, OSDCTL("--json", "trace", "1234", "--syscalls"), NULL);
+    for (int i = 0; i < 500 && !log_has("trace {"); i++)
+        usleep(10000);
+    push(trace_ev("enter", 1235, BASE + 1, 39, "getpid", json_pack("[i, i, i, i, i, i]", 0, 0, 0, 0, 0, 0)));
+    push(fake_notification("trace.dropped", json_pack("{s:i, s:i}", "pid", 1234, "dropped", 3)));
+    push(trace_ev("exit", 1235, BASE + 1.5, 39, "getpid", json_integer(1234)));
+    CHECK(run_wait_output(&r, "\"ret\":1234", 5000), "no JSON exit event: \"%s\" (%s)", r.out, r.err);
+    fake_hangup(&fk);
+    run_finish(&r, 5000);
+    expect(&r, OSD_EXIT_UNREACHABLE, NULL, "closed the connection");
+    for (line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        json_t *j = json_loads(line, 0, NULL);
+
+        lines++;
+        CHECK(json_is_object(j) && json_integer_value(json_object_get(j, "pid")) == 1234,
+              "line %d is not a params object: \"%s\"", lines, line);
+        if (lines == 2)
+            CHECK(json_integer_value(json_object_get(j, "dropped")) == 3, "line 2: expected the drop count: %s", line);
+        json_decref(j);
+    }
+    CHECK_INT(lines, 3);
+    run_free(&r);
+
+    /* A target not watched with syscall: the daemon's error, exit 1. */
+    scen_reset();
+    sc.not_syscall = 1;
+    run_cmd(&r, OSDCTL("trace", "1234", "--syscalls"), NULL);
+    expect(&r, OSD_EXIT_DAEMON_ERROR, NULL, "not watched with syscall: true (code -32602)");
+    run_free(&r);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    size_t n;
+
+    if (!f)
+        return NULL;
+    buf = calloc(1, 65536);
+    n = fread(buf, 1, 65535, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_export_cmd(void)
+{
+    static const char *const fams[] = { "cpu", "mem", "net", "syscall" };
+    char top[] = "/tmp/osdctl-export-XXXXXX", dir[128], path[192], want[256], *txt;
+    struct run r;
+    json_t *j;
+    FILE *f;
+    size_t i;
+
+    CHECK(mkdtemp(top) != NULL, "mkdtemp failed");
+    snprintf(dir, sizeof(dir), "%s/a/b", top); /* created with its parent */
+
+    scen_reset();
+    sc.fams = FAM_ALL;
+    run_cmd(&r, OSDCTL("export", "1234", "--dir", dir), NULL);
+    expect(&r, 0, NULL, NULL);
+    for (i = 0; i < 4; i++) {
+        snprintf(want, sizeof(want), "wrote %s/%s.csv: 6 rows of %s\n", dir, fams[i], fams[i]);
+        CHECK(strstr(r.out, want), "expected \"%s\" in \"%s\"", want, r.out);
+    }
+    snprintf(path, sizeof(path), "%s/cpu.csv", dir);
+    txt = slurp(path);
+    snprintf(want, sizeof(want), "timestamp,cpu_pct,ctx_voluntary,ctx_involuntary\n%.0f.000,0.5,0,0\n%.0f.100,10.5,1,2\n",
+             BASE, BASE);
+    CHECK(txt && !strncmp(txt, want, strlen(want)) && count_lines(txt) == 7, "cpu.csv: expected \"%s...\" (7 lines), "
+          "got \"%s\"", want, txt ? txt : "(none)");
+    free(txt);
+    snprintf(path, sizeof(path), "%s/net.csv", dir);
+    txt = slurp(path);
+    CHECK(txt && !strncmp(txt, "timestamp,tx_bytes,rx_bytes,tx_calls,rx_calls,tcp_tx_bytes,tcp_rx_bytes,udp_tx_bytes,"
+                               "udp_rx_bytes\n", 93),
+          "net.csv header: \"%s\"", txt ? txt : "(none)");
+    free(txt);
+    snprintf(path, sizeof(path), "%s/syscall.csv", dir);
+    txt = slurp(path);
+    CHECK(txt && strstr(txt, "timestamp,rate,error_rate,p50_ns,p99_ns,calls,errors\n") &&
+              strstr(txt, ".500,5000.5,50,362,1448,500,5\n"),
+          "syscall.csv: \"%s\"", txt ? txt : "(none)");
+    free(txt);
+    run_free(&r);
+
+    /* The exported file is input for analyze, offline. */
+    snprintf(path, sizeof(path), "%s/mem.csv", dir);
+    run_cmd(&r, OSDCTL("analyze", path, "--detector", "mad"), NULL);
+    expect(&r, 0, "timestamp,score,threshold,anomaly\n", NULL);
+    CHECK_INT(count_lines(r.out), 7);
+    run_free(&r);
+
+    /* Existing files: nothing is written without --force, the message names the file. */
+    f = fopen(path, "w");
+    fputs("marker\n", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/cpu.csv", dir);
+    unlink(path);
+    run_cmd(&r, OSDCTL("export", "1234", "--dir", dir, "--since", "10m"), NULL);
+    snprintf(want, sizeof(want), "%s/mem.csv exists; not overwritten (use --force)", dir);
+    expect(&r, OSD_EXIT_DAEMON_ERROR, NULL, want);
+    CHECK(access(path, F_OK) < 0, "cpu.csv must not be written when another file exists");
+    expect_log("\"since\":");
+    run_free(&r);
+    snprintf(path, sizeof(path), "%s/mem.csv", dir);
+    txt = slurp(path);
+    CHECK(txt && !strcmp(txt, "marker\n"), "mem.csv must be left alone: \"%s\"", txt ? txt : "(none)");
+    free(txt);
+
+    run_cmd(&r, OSDCTL("--json", "export", "1234", "--dir", dir, "--force"), NULL);
+    expect(&r, 0, NULL, NULL);
+    j = json_loads(r.out, 0, NULL);
+    CHECK(j && json_array_size(json_object_get(j, "files")) == 4 &&
+              json_integer_value(json_object_get(json_array_get(json_object_get(j, "files"), 1), "rows")) == 6,
+          "export --json: \"%s\"", r.out);
+    json_decref(j);
+    txt = slurp(path);
+    CHECK(txt && !strncmp(txt, "timestamp,rss_bytes,vm_bytes\n", 29), "--force must replace mem.csv: \"%s\"",
+          txt ? txt : "(none)");
+    free(txt);
+    run_free(&r);
+    for (i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s.csv", dir, fams[i]);
+        CHECK(unlink(path) == 0, "%s must exist after export --force", path);
+    }
+    CHECK(rmdir(dir) == 0, "export must leave no temporary file in %s", dir);
+
+    /* Not a target: the daemon's error, nothing created. */
+    snprintf(dir, sizeof(dir), "%s/c", top);
+    run_cmd(&r, OSDCTL("export", "999", "--dir", dir), NULL);
+    expect(&r, OSD_EXIT_DAEMON_ERROR, NULL, "pid 999 is not watched (code -32002)");
+    CHECK(access(dir, F_OK) < 0, "no directory for a failed export");
+    run_free(&r);
+    snprintf(dir, sizeof(dir), "%s/a", top);
+    rmdir(dir);
+    rmdir(top);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -901,6 +1309,10 @@ int main(int argc, char **argv)
     test_anomalies_follow();
     test_config();
     test_analyze();
+    test_families();
+    test_syscalls_cmd();
+    test_trace_cmd();
+    test_export_cmd();
     fake_stop(&fk);
     CHECK_DONE();
 }

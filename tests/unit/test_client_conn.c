@@ -246,6 +246,28 @@ static void test_rpc(void)
         json_decref(res);
     }
 
+    /* Raw 64-bit registers (trace arguments) printed unsigned: read as the int64 with the same
+     * bits, so "0x%llx" of the value gives them back; integers beyond 64 bits stay refused. */
+    {
+        static const char regs[] = "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"args\":[18446744073709551516,"
+                                   "9223372036854775808,9223372036854775807,-9223372036854775808,3],\"t\":1e999}}";
+        const json_t *args;
+
+        CHECK_INT(rpc_reply_decode(regs, strlen(regs), 3, &res, &err, why, sizeof(why)), 0);
+        args = json_object_get(res, "args");
+        CHECK((unsigned long long)json_integer_value(json_array_get(args, 0)) == 18446744073709551516ULL &&
+                  (unsigned long long)json_integer_value(json_array_get(args, 1)) == 9223372036854775808ULL &&
+                  json_integer_value(json_array_get(args, 2)) == 9223372036854775807LL &&
+                  json_integer_value(json_array_get(args, 3)) == (json_int_t)(-9223372036854775807LL - 1) &&
+                  json_integer_value(json_array_get(args, 4)) == 3 &&
+                  json_real_value(json_object_get(res, "t")) == DBL_MAX,
+              "u64 registers must keep their bits: got %lld %lld", (long long)json_integer_value(json_array_get(args, 0)),
+              (long long)json_integer_value(json_array_get(args, 1)));
+        json_decref(res);
+    }
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"a\":18446744073709551616}}", 3, -EPROTO, "not JSON");
+    decode("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"a\":-9223372036854775809}}", 3, -EPROTO, "not JSON");
+
     err = json_pack("{s:i, s:s}", "code", -32002, "message", "pid 5 is not watched");
     CHECK_INT(rpc_error_code(err), -32002);
     CHECK_STR(rpc_error_message(err), "pid 5 is not watched");

@@ -222,8 +222,8 @@ out:
 
 int main(int argc, char **argv)
 {
-    static const char *cmds[] = { NULL,      "watch",     "unwatch", "list", "status", "series",
-                                  "threads", "anomalies", "config",  "help" };
+    static const char *cmds[] = { NULL,       "watch", "unwatch", "list",      "status", "series", "threads",
+                                  "syscalls", "trace", "export",  "anomalies", "config", "help" };
     char *man, *flat;
     size_t i;
 

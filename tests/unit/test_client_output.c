@@ -120,6 +120,120 @@ static void test_formats(void)
     CHECK_STR(got, "?");
 }
 
+static void test_new_formats(void)
+{
+    static const struct {
+        double v;
+        const char *want;
+    } nanos[] = {
+        { 0, "0 ns" },          { 362, "362 ns" },      { 999.4, "999 ns" },     { 999.6, "1.0 \u00b5s" },
+        { 1448, "1.4 \u00b5s" }, { 999949, "999.9 \u00b5s" }, { 999951, "1.0 ms" }, { 2.5e6, "2.5 ms" },
+        { 1.2e9, "1.20 s" },    { -3, "0 ns" },
+    }, rates[] = {
+        { 0, "0.0/s" }, { 12.5, "12.5/s" }, { 99999.4, "99999.4/s" }, { 123456, "123.5k/s" }, { 1.5e8, "150.0M/s" },
+    };
+    char buf[64];
+    const char *got = buf;
+    size_t i;
+
+    for (i = 0; i < sizeof(nanos) / sizeof(nanos[0]); i++) {
+        fmt_nanos(buf, sizeof(buf), nanos[i].v);
+        CHECK(!strcmp(buf, nanos[i].want), "fmt_nanos(%g): expected \"%s\", got \"%s\"", nanos[i].v, nanos[i].want, buf);
+    }
+    for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        fmt_rate(buf, sizeof(buf), rates[i].v);
+        CHECK(!strcmp(buf, rates[i].want), "fmt_rate(%g): expected \"%s\", got \"%s\"", rates[i].v, rates[i].want, buf);
+    }
+    fmt_clock_us(buf, sizeof(buf), 1764072001.1234565);
+    CHECK_STR(got, "12:00:01.123457");
+    fmt_clock_us(buf, sizeof(buf), 1764072001.9999996); /* rounds up into the next second */
+    CHECK_STR(got, "12:00:02.000000");
+    fmt_clock_us(buf, sizeof(buf), NAN);
+    CHECK_STR(got, "?");
+    CHECK_INT(text_width("1.4 \u00b5s"), 6);
+    CHECK_INT(text_width(""), 0);
+}
+
+/* Series of the net and syscall families as text: bytes humanised, rates with units,
+ * latencies with theirs, columns aligned even with a two-byte "µ". */
+static void test_family_output(void)
+{
+    json_t *r = load("{\"columns\":[\"time\",\"tx_bytes\",\"rx_bytes\",\"tx_calls\",\"tcp_tx_bytes\","
+                     "\"udp_rx_bytes\",\"rate\",\"error_rate\",\"p50_ns\",\"p99_ns\",\"calls\",\"errors\"],"
+                     "\"points\":[[1764072001.0,1048576,512,16,1048576,0,1234.5,2.0,362,1448,1235,2],"
+                     "[1764072002.0,0,0,0,0,0,0,0,null,null,0,0]]}");
+    char *s = capture(output_series, r, OUT_HUMAN), *save = NULL, *line;
+    int w0 = -1, lines = 0;
+
+    CHECK(s && strstr(s, "TX") && strstr(s, "RX") && strstr(s, "TX-CALLS") && strstr(s, "TCP-TX") &&
+              strstr(s, "UDP-RX") && strstr(s, "CALLS/S") && strstr(s, "ERRORS/S") && strstr(s, "P50") &&
+              strstr(s, "P99") && strstr(s, "  CALLS") && strstr(s, "  ERRORS\n"),
+          "net/syscall titles: \"%s\"", s ? s : "(null)");
+    CHECK(s && strstr(s, "1.0 MiB") && strstr(s, "512 B") && strstr(s, "1234.5/s") && strstr(s, "2.0/s") &&
+              strstr(s, "362 ns") && strstr(s, "1.4 \u00b5s") && strstr(s, "1235"),
+          "net/syscall values: \"%s\"", s ? s : "(null)");
+    /* Every line has the same width on screen. */
+    for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lines++) {
+        if (w0 < 0)
+            w0 = text_width(line);
+        CHECK(text_width(line) == w0, "line %d is %d columns wide, the header %d: \"%s\"", lines, text_width(line), w0,
+              line);
+    }
+    CHECK_INT(lines, 3);
+    free(s);
+    s = capture(output_series, r, OUT_CSV);
+    CHECK(s && strstr(s, "\n1764072002.000,0,0,0,0,0,0,0,,,0,0\n"), "CSV keeps raw values, nulls empty: \"%s\"", s ? s : "(null)");
+    free(s);
+    json_decref(r);
+}
+
+static char *trace_line(const char *json)
+{
+    json_t *ev = load(json);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    output_trace(f, ev);
+    fclose(f);
+    json_decref(ev);
+    return buf;
+}
+
+static void test_trace_output(void)
+{
+    char *s;
+
+    s = trace_line("{\"pid\":1234,\"tgid\":1234,\"tid\":1235,\"time\":1764072001.123456,\"event\":\"enter\",\"nr\":0,"
+                   "\"name\":\"read\",\"args\":[3,140737488346112,4096,0,-100,-4097]}");
+    CHECK_STR(s, "12:00:01.123456 1235 read(3, 0x7fffffffdc00, 4096, 0, -100, 0xffffffffffffefff)\n");
+    free(s);
+    s = trace_line("{\"pid\":1234,\"tid\":1235,\"time\":1764072001.12347,\"event\":\"exit\",\"nr\":0,\"name\":\"read\","
+                   "\"ret\":4096}");
+    CHECK_STR(s, "12:00:01.123470 1235 read = 4096\n");
+    free(s);
+    s = trace_line("{\"pid\":1,\"tid\":7,\"time\":1764072001.5,\"event\":\"exit\",\"nr\":257,\"name\":\"openat\","
+                   "\"ret\":-2}");
+    CHECK_STR(s, "12:00:01.500000 7 openat = -2 ENOENT\n");
+    free(s);
+    s = trace_line("{\"tid\":7,\"time\":1764072001.5,\"event\":\"exit\",\"nr\":9,\"name\":\"mmap\","
+                   "\"ret\":140737351876608}");
+    CHECK_STR(s, "12:00:01.500000 7 mmap = 0x7ffff7dd8000\n");
+    free(s);
+    s = trace_line("{\"tid\":7,\"time\":1764072001.5,\"event\":\"exit\",\"nr\":1,\"name\":\"write\","
+                   "\"ret\":1048576}");
+    CHECK_STR(s, "12:00:01.500000 7 write = 1048576\n");
+    free(s);
+    /* No name (a syscall newer than the daemon's headers), no args. */
+    s = trace_line("{\"tid\":7,\"time\":1764072001.5,\"event\":\"enter\",\"nr\":999,\"name\":null,\"args\":[]}");
+    CHECK_STR(s, "12:00:01.500000 7 syscall_999()\n");
+    free(s);
+    s = trace_line("{\"tid\":7,\"time\":1764072001.5,\"event\":\"exit\",\"nr\":999,\"ret\":-4095}");
+    CHECK(s && !strncmp(s, "12:00:01.500000 7 syscall_999 = -4095 ", 38), "an unknown errno still gets a name: \"%s\"",
+          s ? s : "(null)");
+    free(s);
+}
+
 /* output_json() keeps reals short, except where 15 digits would not read back. */
 static void test_json_reals(void)
 {
@@ -348,6 +462,9 @@ int main(void)
     tzset();
     test_series_output();
     test_formats();
+    test_new_formats();
+    test_family_output();
+    test_trace_output();
     test_json_reals();
     test_anomaly_formats();
     test_anomaly_output();

@@ -89,7 +89,8 @@ static void test_global(void)
 
 static void test_help_version(void)
 {
-    static const char *cmds[] = { "watch", "unwatch", "list", "status", "series", "threads", "anomalies", "config" };
+    static const char *cmds[] = { "watch",    "unwatch", "list",   "status",    "series", "threads",
+                                  "syscalls", "trace",   "export", "anomalies", "config" };
     struct captured c;
     char want[64];
     size_t i;
@@ -137,8 +138,14 @@ static void test_watch(void)
 
     a = ARGV("watch", "1234");
     CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
-    CHECK(o.pid == 1234 && !o.cpu && !o.mem && !o.no_children && !o.threads && !o.interval_ms && !o.exec,
+    CHECK(o.pid == 1234 && !o.cpu && !o.mem && !o.net && !o.syscall && !o.no_children && !o.threads &&
+              !o.interval_ms && !o.exec,
           "watch 1234: expected pid 1234 and no options, got pid %d", (int)o.pid);
+
+    a = ARGV("watch", "1234", "--net", "--syscall");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.net && o.syscall && !o.cpu && !o.mem, "watch --net --syscall: got cpu %d mem %d net %d syscall %d", o.cpu,
+          o.mem, o.net, o.syscall);
 
     a = ARGV("watch", "--cpu", "42", "--mem", "--no-children", "--threads", "--interval", "250", "--json");
     CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
@@ -171,7 +178,8 @@ static void test_watch(void)
     usage_error(ARGV("osdctl", "watch", "1", "--interval", "60001"), "got '60001'", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "1", "--interval", "1s"), "got '1s'", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "1", "--interval"), "option '--interval' needs a value", "osdctl watch --help");
-    usage_error(ARGV("osdctl", "watch", "1", "--net"), "unknown option '--net'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--heap"), "unknown option '--heap'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--net=yes"), "--net", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "--exec"), "--exec needs a command", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "--exec", "--"), "--exec needs a command", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "1", "--exec", "--", "true"), "either PID or --exec", "osdctl watch --help");
@@ -320,26 +328,34 @@ static void test_series(void)
 
     a = ARGV("series", "9");
     CHECK_INT(series_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
-    CHECK(o.pid == 9 && o.metric == METRIC_CPU && o.since_s == -1 && o.until_s == -1 && o.limit == 0 &&
+    CHECK(o.pid == 9 && !strcmp(o.metric, "cpu") && o.since_s == -1 && o.until_s == -1 && o.limit == 0 &&
               o.fmt == OUT_HUMAN && !o.follow,
-          "series 9: expected defaults (cpu, no range, human), got metric %d since %lld until %lld limit %lld fmt %d",
+          "series 9: expected defaults (cpu, no range, human), got metric %s since %lld until %lld limit %lld fmt %d",
           o.metric, (long long)o.since_s, (long long)o.until_s, o.limit, o.fmt);
+
+    a = ARGV("series", "9", "--metric", "net");
+    CHECK_INT(series_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK_STR(o.metric, "net");
+    a = ARGV("series", "9", "--metric=syscall");
+    CHECK_INT(series_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK_STR(o.metric, "syscall");
 
     a = ARGV("series", "--metric", "all", "9", "--since", "1h", "--until=10m", "--limit", "50", "--csv");
     CHECK_INT(series_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
-    CHECK(o.metric == METRIC_ALL && o.since_s == 3600 && o.until_s == 600 && o.limit == 50 && o.fmt == OUT_CSV,
-          "series with options: got metric %d since %lld until %lld limit %lld fmt %d", o.metric, (long long)o.since_s,
+    CHECK(!strcmp(o.metric, METRIC_ALL) && o.since_s == 3600 && o.until_s == 600 && o.limit == 50 && o.fmt == OUT_CSV,
+          "series with options: got metric %s since %lld until %lld limit %lld fmt %d", o.metric, (long long)o.since_s,
           (long long)o.until_s, o.limit, o.fmt);
 
     a = ARGV("series", "9", "--metric", "mem", "--json", "--follow", "--since", "90");
     CHECK_INT(series_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
-    CHECK(o.metric == METRIC_MEM && o.fmt == OUT_JSON && o.follow && o.since_s == 90,
-          "series mem json follow: got metric %d fmt %d follow %d since %lld", o.metric, o.fmt, o.follow,
+    CHECK(!strcmp(o.metric, "mem") && o.fmt == OUT_JSON && o.follow && o.since_s == 90,
+          "series mem json follow: got metric %s fmt %d follow %d since %lld", o.metric, o.fmt, o.follow,
           (long long)o.since_s);
 
     usage_error(ARGV("osdctl", "series"), "series: missing PID", "osdctl series --help");
-    usage_error(ARGV("osdctl", "series", "9", "--metric", "net"), "--metric must be cpu, mem or all, got 'net'",
-                "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--metric", "disk"),
+                "--metric must be cpu, mem, net, syscall or all, got 'disk'", "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--metric", "heap"), "got 'heap'", "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "--since", "10x"), "--since '10x' is not a duration",
                 "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "--since", "99999999999999999999"), "is too large",
@@ -356,6 +372,74 @@ static void test_series(void)
     usage_error(ARGV("osdctl", "series", "9", "--follow", "--until", "1m"), "--follow cannot be combined with --until",
                 "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "10"), "unexpected argument '10'", "osdctl series --help");
+}
+
+static void test_syscalls(void)
+{
+    struct syscalls_opts o;
+    char why[256];
+    char **a;
+
+    a = ARGV("syscalls", "42");
+    CHECK_INT(syscalls_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 42 && !o.sort && !o.limit && !o.json, "syscalls 42: expected defaults, got pid %d sort %s limit %lld",
+          (int)o.pid, o.sort ? o.sort : "(null)", o.limit);
+    a = ARGV("syscalls", "--sort", "time", "42", "--limit=5", "--json");
+    CHECK_INT(syscalls_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 42 && o.sort && !strcmp(o.sort, "time") && o.limit == 5 && o.json,
+          "syscalls with options: got pid %d sort %s limit %lld json %d", (int)o.pid, o.sort ? o.sort : "(null)",
+          o.limit, o.json);
+    usage_error(ARGV("osdctl", "syscalls"), "syscalls: missing PID", "osdctl syscalls --help");
+    usage_error(ARGV("osdctl", "syscalls", "1", "--sort", "name"), "--sort must be count or time, got 'name'",
+                "osdctl syscalls --help");
+    usage_error(ARGV("osdctl", "syscalls", "1", "--limit", "0"), "--limit must be a whole number from 1",
+                "osdctl syscalls --help");
+    usage_error(ARGV("osdctl", "syscalls", "x"), "'x' is not a process id", "osdctl syscalls --help");
+    usage_error(ARGV("osdctl", "syscalls", "1", "2"), "unexpected argument '2'", "osdctl syscalls --help");
+}
+
+static void test_trace(void)
+{
+    struct trace_opts o;
+    char why[256];
+    char **a;
+
+    a = ARGV("trace", "42", "--syscalls");
+    CHECK_INT(trace_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 42 && o.syscalls && !o.json, "trace 42 --syscalls: got pid %d syscalls %d", (int)o.pid, o.syscalls);
+    a = ARGV("trace", "--json", "--syscalls", "7");
+    CHECK_INT(trace_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 7 && o.syscalls && o.json, "trace --json --syscalls 7");
+    usage_error(ARGV("osdctl", "trace", "42"), "trace: say what to trace: --syscalls", "osdctl trace --help");
+    usage_error(ARGV("osdctl", "trace", "--syscalls"), "trace: missing PID", "osdctl trace --help");
+    usage_error(ARGV("osdctl", "trace", "0", "--syscalls"), "'0' is not a process id", "osdctl trace --help");
+    usage_error(ARGV("osdctl", "trace", "1", "--syscalls", "--uprobe"), "unknown option '--uprobe'",
+                "osdctl trace --help");
+}
+
+static void test_export(void)
+{
+    struct export_opts o;
+    char why[256];
+    char **a;
+
+    a = ARGV("export", "42", "--dir", "/tmp/x");
+    CHECK_INT(export_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 42 && o.dir && !strcmp(o.dir, "/tmp/x") && o.since_s == -1 && !o.force && !o.json,
+          "export 42 --dir /tmp/x: got pid %d dir %s since %lld force %d", (int)o.pid, o.dir ? o.dir : "(null)",
+          (long long)o.since_s, o.force);
+    a = ARGV("export", "--dir=out", "--since", "10m", "--force", "42", "--json");
+    CHECK_INT(export_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 42 && o.dir && !strcmp(o.dir, "out") && o.since_s == 600 && o.force && o.json,
+          "export with options: got pid %d dir %s since %lld force %d json %d", (int)o.pid, o.dir ? o.dir : "(null)",
+          (long long)o.since_s, o.force, o.json);
+    usage_error(ARGV("osdctl", "export", "42"), "export: missing --dir DIR", "osdctl export --help");
+    usage_error(ARGV("osdctl", "export", "--dir", "d"), "export: missing PID", "osdctl export --help");
+    usage_error(ARGV("osdctl", "export", "42", "--dir="), "--dir needs a directory", "osdctl export --help");
+    usage_error(ARGV("osdctl", "export", "42", "--dir", "d", "--since", "later"), "--since 'later' is not a duration",
+                "osdctl export --help");
+    usage_error(ARGV("osdctl", "export", "42", "--dir", "d", "--until", "1m"), "unknown option '--until'",
+                "osdctl export --help");
 }
 
 static void test_unreachable(void)
@@ -393,6 +477,9 @@ int main(void)
     test_series();
     test_anomalies();
     test_config();
+    test_syscalls();
+    test_trace();
+    test_export();
     test_unreachable();
     CHECK_DONE();
 }
