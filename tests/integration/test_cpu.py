@@ -104,8 +104,9 @@ class CpuPhases(OsdTestCase):
     def test_cpu_source_is_bpf(self):
         st = self.d.call("status")
         self.assertEqual(st["bpf"]["cpu_source"], "bpf", f"status.bpf: {st['bpf']}")
-        self.assertEqual(self.d.bpf_program_names(), osdtest.BPF_PROGRAMS,
-                         "BPF programs held by the daemon")
+        names = self.d.bpf_program_names()
+        # the CPU/membership programs; the net, syscall (and heap) objects are loaded too
+        self.assertLessEqual(osdtest.BPF_PROGRAMS, names, f"BPF programs held by the daemon: {names}")
 
 
 if __name__ == "__main__":
