@@ -15,6 +15,7 @@
 #define OSD_W_NET (1u << 3)      /* count network bytes (net.bpf.c) */
 #define OSD_W_SYSCALL (1u << 4)  /* count syscalls (syscall.bpf.c) */
 #define OSD_W_TRACE (1u << 5)    /* stream every syscall enter/exit (syscall.bpf.c) */
+#define OSD_W_HEAP (1u << 6)     /* heap accounting and misuse alerts (heap.bpf.c) */
 
 /* Value of the `watched` map, keyed by tgid. */
 struct watched_val {

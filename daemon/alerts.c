@@ -87,17 +87,34 @@ static double finite_or_max(double v)
     return v;
 }
 
+static bool is_misuse(const struct anomaly *x)
+{
+    return x->tid != 0;
+}
+
 json_t *anomaly_json(const struct anomaly *x)
 {
-    json_t *top = json_array();
+    json_t *top = json_array(), *o;
 
     for (int i = 0; i < x->ntop; i++)
         json_array_append_new(top, json_pack("{s:s, s:f}", "metric", x->top_name[i], "contribution", finite_or_max(x->top_val[i])));
-    return json_pack("{s:I, s:s, s:i, s:I, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:o, s:s}", "id", (json_int_t)x->id,
+    o = json_pack("{s:I, s:s, s:i, s:I, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:o, s:s}", "id", (json_int_t)x->id,
                      "kind", x->kind, "pid", (int)x->pid, "uid", (json_int_t)x->uid, "comm", x->comm, "metrics", x->metrics, "detector", x->detector,
                      "start", x->start, "end", x->end, "peak_score", finite_or_max(x->peak_score), "threshold",
                      finite_or_max(x->threshold), "top",
                      top, "state", x->open ? "open" : "closed");
+    if (o && is_misuse(x)) {
+        char addr[24];
+
+        snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)x->addr);
+        json_object_set_new(o, "tgid", json_integer(x->tgid));
+        json_object_set_new(o, "tid", json_integer(x->tid));
+        json_object_set_new(o, "addr", json_string(addr));
+        json_object_set_new(o, "size", json_integer((json_int_t)x->size));
+        json_object_set_new(o, "stack_id", json_integer(x->stack_id));
+        json_object_set_new(o, "stack", json_string(x->stack));
+    }
+    return o;
 }
 
 static void str_field(json_t *o, const char *key, char *dst, size_t len)
@@ -139,6 +156,16 @@ static int from_json(json_t *o, struct anomaly *x)
     x->threshold = json_number_value(json_object_get(o, "threshold"));
     top_from_json(x, json_object_get(o, "top"));
     x->open = !strcmp(json_string_value(json_object_get(o, "state")) ?: "", "open");
+    if (json_is_integer(json_object_get(o, "tid"))) {
+        const char *addr = json_string_value(json_object_get(o, "addr"));
+
+        x->tgid = (pid_t)json_integer_value(json_object_get(o, "tgid"));
+        x->tid = (pid_t)json_integer_value(json_object_get(o, "tid"));
+        x->addr = addr ? strtoull(addr, NULL, 16) : 0;
+        x->size = (uint64_t)json_integer_value(json_object_get(o, "size"));
+        x->stack_id = (int32_t)json_integer_value(json_object_get(o, "stack_id"));
+        str_field(o, "stack", x->stack, sizeof(x->stack));
+    }
     return 0;
 }
 
@@ -261,8 +288,29 @@ static void log_event(struct alerts *a, const char *event, json_t *rec)
     free(text);
 }
 
+/* A misuse is one journal entry (warning) with the fields that locate it; its "end"
+ * (it is instant) goes to the log and subscribers only. */
+static void journal_misuse(const struct anomaly *x, const char *event)
+{
+    if (strcmp(event, "begin"))
+        return;
+    sd_journal_send("MESSAGE=Memory misuse %s in %s[%d] tid %d: address 0x%llx size %llu at %s", x->kind, x->comm,
+                    (int)x->tgid, (int)x->tid, (unsigned long long)x->addr, (unsigned long long)x->size,
+                    x->stack[0] ? x->stack : "?", "MESSAGE_ID=" ANOMALY_MESSAGE_ID, "PRIORITY=4",
+                    "SYSLOG_IDENTIFIER=osdetd", "OSD_EVENT=%s", event, "OSD_ANOMALY_ID=%llu",
+                    (unsigned long long)x->id, "OSD_KIND=%s", x->kind, "OSD_PID=%d", (int)x->pid, "OSD_COMM=%s",
+                    x->comm, "OSD_METRIC=%s", x->metrics, "OSD_DETECTOR=%s", x->detector, "OSD_START=%.3f",
+                    x->start, "OSD_TGID=%d", (int)x->tgid, "OSD_TID=%d", (int)x->tid, "OSD_ADDR=0x%llx",
+                    (unsigned long long)x->addr, "OSD_SIZE=%llu", (unsigned long long)x->size, "OSD_STACK_ID=%d",
+                    (int)x->stack_id, "OSD_STACK=%s", x->stack, NULL);
+}
+
 static void journal(const struct anomaly *x, const char *event)
 {
+    if (is_misuse(x)) {
+        journal_misuse(x, event);
+        return;
+    }
     sd_journal_send("MESSAGE=%s %s in %s[%d]: %s score %.4g over threshold %.4g (%s)",
                     !strcmp(event, "begin") ? "Anomaly" : "End of anomaly", x->kind, x->comm, (int)x->pid,
                     x->metrics, x->peak_score, x->threshold, x->detector,

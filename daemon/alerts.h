@@ -12,7 +12,7 @@
 
 struct anomaly {
     uint64_t id;
-    char kind[24];        /* "anomaly" (detector); memory-misuse kinds later */
+    char kind[24];        /* "anomaly" (detector) or a memory-misuse kind ("double-free", ...) */
     pid_t pid;
     uid_t uid;            /* owner of the target: who may see it */
     char comm[32];
@@ -24,6 +24,12 @@ struct anomaly {
     char top_name[ALERT_TOP][24];
     double top_val[ALERT_TOP];
     bool open;
+    /* memory misuse only (tid != 0): the process and thread that misused the heap, the
+     * address and size involved, and its user stack, symbolised ("mod!sym+0xoff;...") */
+    pid_t tgid, tid;
+    uint64_t addr, size;
+    int32_t stack_id;
+    char stack[384];
 };
 
 struct alerts;

@@ -1,11 +1,14 @@
 /* collect.c - one sampling step of a target: CPU from the procmon sweep (or /proc when
- * BPF is unavailable), memory from /proc/PID/statm of every live member, root exit. */
+ * BPF is unavailable), memory from /proc/PID/statm of every live member, heap counters of
+ * every member, root exit; heap misuse events become alerts. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alerts.h"
+#include "collect_heap.h"
 #include "collect_net.h"
 #include "collect_procmon.h"
 #include "collect_syscall.h"
@@ -27,7 +30,40 @@ struct tick {
     bool root_alive;
     struct net_val net; /* cumulative, when the target collects net */
     struct sys_val sys; /* cumulative totals over its syscalls */
+    struct heap_val heap; /* cumulative, gone members (the bank) included */
+    uint64_t heap_live, heap_outstanding; /* live members only */
 };
+
+static void heap_add(struct heap_val *to, const struct heap_val *v)
+{
+    to->allocs += v->allocs;
+    to->frees += v->frees;
+    to->alloc_bytes += v->alloc_bytes;
+    to->free_bytes += v->free_bytes;
+    to->calls += v->calls;
+    to->misuse += v->misuse;
+    to->untracked += v->untracked;
+}
+
+/* A member's heap counters: a gone one's are banked (its heap is gone with it), a live
+ * one's count towards live bytes and outstanding blocks. */
+static void heap_member(struct target *t, uint32_t tgid, bool alive, bool reaped, struct tick *k)
+{
+    struct heap_val v;
+
+    if (!t->opts.fam[FAM_HEAP] || !t->d->heap || heapmon_read(t->d->heap, tgid, &v))
+        return;
+    if (reaped) {
+        heap_add(&t->heap_bank, &v);
+        heapmon_forget(t->d->heap, tgid, v.allocs > v.frees);
+        return;
+    }
+    heap_add(&k->heap, &v);
+    if (alive) {
+        k->heap_live += v.alloc_bytes > v.free_bytes ? v.alloc_bytes - v.free_bytes : 0;
+        k->heap_outstanding += v.allocs > v.frees ? v.allocs - v.frees : 0;
+    }
+}
 
 static void add_mem(struct target *t, pid_t pid, struct tick *k)
 {
@@ -157,9 +193,11 @@ static int sample_bpf(struct target *t, struct tick *k)
         if (w.flags & OSD_W_REAP) {
             /* Dead since the previous tick: its final switch-out has been counted. */
             reaped[nreaped++] = m->tgid;
+            heap_member(t, m->tgid, false, true, k);
             continue;
         }
         if (w.flags & OSD_W_DEAD) {
+            heap_member(t, m->tgid, false, false, k);
             w.flags |= OSD_W_REAP;
             procmon_set_flags(pm, (pid_t)m->tgid, &w);
             continue;
@@ -167,10 +205,12 @@ static int sample_bpf(struct target *t, struct tick *k)
         /* A process that exited between its /proc discovery and its map insertion was
          * never flagged by the exit tracepoint: notice it here and reap it the same way. */
         if (!member_alive(t, (pid_t)m->tgid)) {
+            heap_member(t, m->tgid, false, false, k);
             w.flags |= OSD_W_DEAD;
             procmon_set_flags(pm, (pid_t)m->tgid, &w);
             continue;
         }
+        heap_member(t, m->tgid, true, false, k);
         if ((pid_t)m->tgid == t->pid)
             k->root_alive = true;
         k->members++;
@@ -341,6 +381,18 @@ static void sys_row(double *row, const struct sys_val *now, const struct sys_val
     row[SYS_COL_ERRORS] = (double)errors;
 }
 
+static void heap_row(double *row, const struct tick *k, const struct heap_val *before, double dt_s)
+{
+    const struct heap_val *now = &k->heap;
+
+    row[HEAP_COL_LIVE] = (double)k->heap_live;
+    row[HEAP_COL_OUTSTANDING] = (double)k->heap_outstanding;
+    row[HEAP_COL_ALLOC_RATE] = (double)delta(now->allocs, before->allocs) / dt_s;
+    row[HEAP_COL_FREE_RATE] = (double)delta(now->frees, before->frees) / dt_s;
+    row[HEAP_COL_ALLOC_BYTES] = (double)delta(now->alloc_bytes, before->alloc_bytes);
+    row[HEAP_COL_MISUSE] = (double)delta(now->misuse, before->misuse);
+}
+
 void target_sample(struct target *t)
 {
     struct tick k = { 0 };
@@ -361,6 +413,7 @@ void target_sample(struct target *t)
         else
             log_warn("target %d: reading syscall counters: %s", (int)t->pid, strerror(-err));
     }
+    heap_add(&k.heap, &t->heap_bank);
     k.total_ns += t->banked_ns;
     k.total_nvcsw += t->banked_nvcsw;
     k.total_nivcsw += t->banked_nivcsw;
@@ -394,10 +447,15 @@ void target_sample(struct target *t)
             sys_row(t->last[FAM_SYSCALL], &k.sys, &t->sys_prev, dt / 1e9);
             series_append(&t->series[FAM_SYSCALL], now_ms, t->last[FAM_SYSCALL]);
         }
+        if (t->opts.fam[FAM_HEAP]) {
+            heap_row(t->last[FAM_HEAP], &k, &t->heap_prev, dt / 1e9);
+            series_append(&t->series[FAM_HEAP], now_ms, t->last[FAM_HEAP]);
+        }
         detect_target_tick(t, now_ms);
     }
     t->net_prev = k.net;
     t->sys_prev = k.sys;
+    t->heap_prev = k.heap;
     if (!t->have_prev || k.total_ns >= t->prev_ns) {
         t->prev_ns = k.total_ns;
         t->prev_nvcsw = k.total_nvcsw;
@@ -409,4 +467,33 @@ void target_sample(struct target *t)
         mark_exited(t);
     if (t->state == TARGET_EXITED && !k.entries)
         target_stop_collecting(t);
+}
+
+/* A misuse is an instant alert: begun and ended at once, through the one alert path. */
+void heap_on_event(void *arg, const struct heap_event *ev, const char *stack)
+{
+    struct daemon *d = arg;
+    struct target *t = target_find_id(d, ev->target_id);
+    struct anomaly x = { 0 };
+
+    if (!t || !d->alerts)
+        return; /* unwatched since: its events are moot */
+    snprintf(x.kind, sizeof(x.kind), "%s", heapmon_kind_name(ev->kind));
+    x.pid = t->pid; /* the target, as for every alert: subscriptions and queries select by it */
+    x.tgid = (pid_t)ev->tgid;
+    x.uid = t->uid;
+    if (procfs_comm((pid_t)ev->tgid, (pid_t)ev->tgid, x.comm, sizeof(x.comm)))
+        memcpy(x.comm, t->comm, sizeof(x.comm));
+    snprintf(x.metrics, sizeof(x.metrics), "heap");
+    snprintf(x.detector, sizeof(x.detector), "heap");
+    x.start = x.end = now_epoch() - (double)(mono_ns() - (int64_t)ev->ts_ns) / 1e9;
+    x.tid = (pid_t)ev->tid;
+    x.addr = ev->addr;
+    x.size = ev->size;
+    x.stack_id = ev->stack_id;
+    snprintf(x.stack, sizeof(x.stack), "%s", stack);
+    log_warn("heap misuse %s in %s[%d] tid %d (target %d): address 0x%llx size %llu at %s", x.kind, x.comm, (int)x.tgid,
+             (int)x.tid, (int)x.pid, (unsigned long long)x.addr, (unsigned long long)x.size, stack[0] ? stack : "?");
+    alerts_begin(d->alerts, &x);
+    alerts_end(d->alerts, &x);
 }

@@ -11,6 +11,7 @@
 struct procmon;
 struct netmon;
 struct sysmon;
+struct heapmon;
 struct target;
 struct rpc_server;
 struct detect_worker;
@@ -32,7 +33,8 @@ struct daemon {
     char bpf_error[128];       /* why pm is NULL */
     struct netmon *net;        /* NULL: network counting unavailable (net_error says why) */
     struct sysmon *sys;        /* NULL: syscall counting unavailable */
-    char net_error[128], sys_error[128];
+    struct heapmon *heap;      /* NULL: heap collection unavailable (heap_error says why) */
+    char net_error[128], sys_error[128], heap_error[128];
     struct target *targets;    /* list head, newest last (see targets.c) */
     int ntargets;
     uint32_t next_target_id;

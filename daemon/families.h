@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum family { FAM_CPU, FAM_MEM, FAM_NET, FAM_SYSCALL, FAM_MAX };
+enum family { FAM_CPU, FAM_MEM, FAM_NET, FAM_SYSCALL, FAM_HEAP, FAM_MAX };
 
 /* Columns, after the time column (see proto/osd-rpc.md). */
 enum { CPU_COL_PCT, CPU_COL_NVCSW, CPU_COL_NIVCSW, CPU_NCOLS };
@@ -15,6 +15,10 @@ enum {
     NET_COL_TCP_TX, NET_COL_TCP_RX, NET_COL_UDP_TX, NET_COL_UDP_RX, NET_NCOLS
 };
 enum { SYS_COL_RATE, SYS_COL_ERR_RATE, SYS_COL_P50, SYS_COL_P99, SYS_COL_CALLS, SYS_COL_ERRORS, SYS_NCOLS };
+enum {
+    HEAP_COL_LIVE, HEAP_COL_OUTSTANDING, HEAP_COL_ALLOC_RATE, HEAP_COL_FREE_RATE, HEAP_COL_ALLOC_BYTES,
+    HEAP_COL_MISUSE, HEAP_NCOLS
+};
 #define FAM_MAX_COLS NET_NCOLS
 
 struct family_desc {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "collect_heap.h"
 #include "collect_net.h"
 #include "collect_procmon.h"
 #include "collect_syscall.h"
@@ -117,6 +118,8 @@ static void daemon_stop(struct daemon *d)
     trace_stop_drop_reports(d);
     sysmon_close(d->sys); /* its poll handle closes with the loop */
     d->sys = NULL;
+    heapmon_close(d->heap);
+    d->heap = NULL;
     detect_stop(d->worker);
     d->worker = NULL;
     rpc_server_stop(d->rpc);
@@ -159,6 +162,7 @@ static void open_collectors(struct daemon *d)
     if (!d->pm) {
         snprintf(d->net_error, sizeof(d->net_error), "%s", d->bpf_error);
         snprintf(d->sys_error, sizeof(d->sys_error), "%s", d->bpf_error);
+        snprintf(d->heap_error, sizeof(d->heap_error), "%s", d->bpf_error);
         return;
     }
     if ((err = netmon_open(procmon_watched_fd(d->pm), &d->net))) {
@@ -170,6 +174,11 @@ static void open_collectors(struct daemon *d)
         snprintf(d->sys_error, sizeof(d->sys_error), "%s", strerror(-err));
         log_warn("cannot load the syscall programs: %s", strerror(-err));
         d->sys = NULL;
+    }
+    if ((err = heapmon_open(d->loop, procmon_watched_fd(d->pm), heap_on_event, d, &d->heap))) {
+        snprintf(d->heap_error, sizeof(d->heap_error), "%s", strerror(-err));
+        log_warn("cannot load the heap programs: %s", strerror(-err));
+        d->heap = NULL;
     }
     trace_start_drop_reports(d);
 }
@@ -220,6 +229,8 @@ int main(int argc, char **argv)
     malloc_trim(0); /* libbpf's copies of the kernel BTF are freed; give the pages back */
     err = alerts_open(d.cfg.state_dir, d.cfg.anomaly_history, &d.alerts);
     if (err) {
+        heapmon_close(d.heap);
+        uv_run(d.loop, UV_RUN_NOWAIT);
         procmon_close(d.pm);
         return 1;
     }
@@ -234,6 +245,7 @@ int main(int argc, char **argv)
         detect_stop(d.worker);
         trace_stop_drop_reports(&d);
         sysmon_close(d.sys);
+        heapmon_close(d.heap);
         uv_run(d.loop, UV_RUN_NOWAIT); /* let the handles close */
         alerts_close(d.alerts);
         netmon_close(d.net);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "alerts.h"
+#include "collect_heap.h"
 #include "collect_net.h"
 #include "collect_procmon.h"
 #include "collect_syscall.h"
@@ -132,7 +133,7 @@ static int detect_params(struct daemon *d, json_t *p, struct detect_opts *o, str
 
 static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid",      "cpu",    "mem", "net",   "syscall", "children", "threads",
+    static const char *const allowed[] = { "pid",      "cpu",    "mem", "net",   "syscall", "heap", "children", "threads",
                                            "interval_ms", "detector", "stride", "q", "calib", "window", NULL };
     struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c) };
     bool present[FAM_MAX] = { false }, any = false, none = true;
@@ -159,7 +160,7 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
     if (!any) /* no family named: the default set */
         o.fam[FAM_CPU] = o.fam[FAM_MEM] = true, none = false;
     if (none) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "cpu", "nothing to collect: enable 'cpu', 'mem', 'net' or 'syscall'");
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "cpu", "nothing to collect: enable 'cpu', 'mem', 'net', 'syscall' or 'heap'");
         return NULL;
     }
     if (o.threads && !o.fam[FAM_CPU]) {
@@ -188,10 +189,21 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
     case -EPERM:
         rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d belongs to another user", (int)pid);
         return NULL;
-    case -ENOTSUP:
-        rpc_fail(e, OSD_E_BPF, o.fam[FAM_NET] && !d->net ? "net" : "syscall",
-                 "'%s' needs BPF, which is unavailable: %s", o.fam[FAM_NET] && !d->net ? "net" : "syscall",
-                 o.fam[FAM_NET] && !d->net ? d->net_error : d->sys_error);
+    case -ENOTSUP: {
+        const char *fam = o.fam[FAM_NET] && !d->net ? "net" : o.fam[FAM_SYSCALL] && !d->sys ? "syscall" : "heap";
+        const char *why = o.fam[FAM_NET] && !d->net ? d->net_error
+                          : o.fam[FAM_SYSCALL] && !d->sys ? d->sys_error : d->heap_error;
+        rpc_fail(e, OSD_E_BPF, fam, "'%s' needs BPF, which is unavailable: %s", fam, why);
+        return NULL;
+    }
+    case -ENOEXEC:
+        rpc_fail(e, OSD_E_BPF, "heap",
+                 "'heap' needs uprobes on the target's libc, but pid %d maps no libc.so.6 (statically linked or "
+                 "not a glibc program)", (int)pid);
+        return NULL;
+    case -EIO:
+        rpc_fail(e, OSD_E_BPF, "heap", "'heap': cannot attach uprobes to the libc of pid %d (see the daemon log)",
+                 (int)pid);
         return NULL;
     case -EDOM:
         rpc_fail(e, OSD_E_INVALID_PARAMS, "detector", "invalid detector parameters for %s", det_kind_name(o.detect.kind));
@@ -273,6 +285,13 @@ static json_t *sys_status(struct daemon *d)
                      (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_DROPS));
 }
 
+static json_t *heap_status(struct daemon *d)
+{
+    if (!d->heap)
+        return json_pack("{s:b, s:s}", "attached", 0, "error", d->heap_error);
+    return heapmon_status(d->heap);
+}
+
 static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     (void)c;
@@ -314,13 +333,13 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
                        (json_int_t)alerts_count(d->alerts), "subscribers",
                        (json_int_t)rpc_server_subscribers(d->rpc), "log", alerts_path(d->alerts), "log_errors",
                        (json_int_t)alerts_log_errors(d->alerts));
-    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
+    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
                      "version", OSD_VERSION, "pid", (int)getpid(), "uptime_s",
                      (double)(mono_ns() - d->started_mono_ns) / 1e9, "socket", d->cfg.socket, "targets", d->ntargets,
                      "targets_running", running, "targets_exited", exited, "clients",
                      (json_int_t)rpc_server_clients(d->rpc), "memory", "rss_bytes", (json_int_t)self_rss_bytes(),
                      "series_bytes", (json_int_t)series_bytes, "series_capacity_bytes", (json_int_t)series_cap, "bpf", bpf, "net", net_status(d), "syscall",
-                     sys_status(d), "detection", detect, "config", "interval_ms",
+                     sys_status(d), "heap", heap_status(d), "detection", detect, "config", "interval_ms",
                      d->cfg.interval_ms, "ring_capacity", (json_int_t)d->cfg.ring_capacity, "retention_s",
                      d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
 }
@@ -370,7 +389,7 @@ static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
         return NULL;
     f = family_find(metric);
     if (f < 0) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net or syscall)",
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net, syscall or heap)",
                  metric);
         return NULL;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collect_heap.h"
 #include "collect_net.h"
 #include "collect_procmon.h"
 #include "collect_syscall.h"
@@ -127,6 +128,20 @@ static void collectors_use(struct target *t, int delta)
     }
 }
 
+/* The heap counters and blocks of every member: the kernel keeps them per process. */
+static void heap_forget_members(struct target *t)
+{
+    const struct procmon_sweep *sw;
+    size_t first, n;
+    int err;
+
+    if (!t->d->heap || !t->d->pm || !(sw = procmon_sweep(t->d->pm, 0, &err)))
+        return;
+    procmon_target_members(sw, t->id, &first, &n);
+    for (size_t i = first; i < first + n; i++)
+        heapmon_forget(t->d->heap, sw->members[i].tgid, 1);
+}
+
 static void on_timer(uv_timer_t *h)
 {
     struct target *t = h->data;
@@ -136,6 +151,8 @@ static void on_timer(uv_timer_t *h)
 
 static void target_free(struct target *t)
 {
+    if (t->heap_libc[0] && t->d->heap)
+        heapmon_release(t->d->heap, t->heap_libc);
     for (int f = 0; f < FAM_MAX; f++)
         series_free(&t->series[f]);
     detect_target_free(t);
@@ -211,9 +228,25 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
         flags |= OSD_W_NET;
     if (o->fam[FAM_SYSCALL])
         flags |= OSD_W_SYSCALL;
-    if ((o->fam[FAM_NET] && !d->net) || (o->fam[FAM_SYSCALL] && !d->sys)) {
+    if (o->fam[FAM_HEAP])
+        flags |= OSD_W_HEAP;
+    if ((o->fam[FAM_NET] && !d->net) || (o->fam[FAM_SYSCALL] && !d->sys) || (o->fam[FAM_HEAP] && !d->heap)) {
         err = -ENOTSUP; /* these families have no /proc fallback */
         goto err_free;
+    }
+    if (o->fam[FAM_HEAP]) {
+        char libc[256];
+
+        err = heapmon_find_libc(pid, libc, sizeof(libc));
+        if (err) {
+            err = err == -ENOENT ? -ENOEXEC : err;
+            goto err_free;
+        }
+        if (heapmon_use(d->heap, libc)) {
+            err = -EIO;
+            goto err_free;
+        }
+        memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
     }
     if (d->pm) {
         err = procmon_add(d->pm, pid, t->id, flags, &owner_id);
@@ -240,9 +273,10 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
     t->collecting = true;
     state_changed(d);
-    log_info("watching pid %d (%s) as target %u:%s%s%s%s children=%d threads=%d interval=%dms", (int)pid, t->comm,
+    log_info("watching pid %d (%s) as target %u:%s%s%s%s%s children=%d threads=%d interval=%dms", (int)pid, t->comm,
              t->id, o->fam[FAM_CPU] ? " cpu" : "", o->fam[FAM_MEM] ? " mem" : "", o->fam[FAM_NET] ? " net" : "",
-             o->fam[FAM_SYSCALL] ? " syscall" : "", o->children, o->threads, o->interval_ms);
+             o->fam[FAM_SYSCALL] ? " syscall" : "", o->fam[FAM_HEAP] ? " heap" : "", o->children, o->threads,
+             o->interval_ms);
     *out = t;
     return 0;
 err_free:
@@ -254,6 +288,8 @@ void target_unwatch(struct target *t)
 {
     struct daemon *d = t->d;
 
+    if (t->opts.fam[FAM_HEAP])
+        heap_forget_members(t);
     if (d->pm)
         procmon_remove_target(d->pm, t->id);
     collectors_use(t, -1);

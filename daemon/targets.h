@@ -9,6 +9,7 @@
 
 #include "detect_feed.h"
 #include "families.h"
+#include "heap.h"
 #include "net.h"
 #include "syscall.h"
 #include "series.h"
@@ -76,6 +77,9 @@ struct target {
     struct net_val net_prev;  /* cumulative counters at the previous tick */
     struct sys_val sys_prev;
     int tracers;              /* connections tracing this target's syscalls */
+    char heap_libc[256];      /* the libc whose probes this target holds ("" if none) */
+    struct heap_val heap_bank; /* counters of member processes that are gone */
+    struct heap_val heap_prev; /* cumulative (bank included) at the previous tick */
 
     bool have_last;
     double last_time;
@@ -86,7 +90,8 @@ struct target {
  * -EEXIST already watched (*owner_pid set), -EINVAL pid is a thread
  * (*owner_pid = its process), -EMFILE too many targets, -ENOSPC map full, -EPERM not the client's process,
  * -ENOTSUP a family that needs BPF (net, syscall) while BPF is unavailable,
- * -EDOM detector parameters refused by the detector. */
+ * -EDOM detector parameters refused by the detector, -ENOEXEC `heap` on a process that maps
+ * no libc, -EIO the heap probes could not be attached. */
 int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct target **out, pid_t *owner_pid);
 /* May the client uid see or act on the target? */
 static inline bool target_visible(const struct target *t, uid_t uid)
@@ -107,4 +112,6 @@ void targets_unwatch_all(struct daemon *d);
 int target_trace_start(struct target *t);
 /* Called by sampling when no member is alive: stops the timer, arms retention. */
 void target_stop_collecting(struct target *t);
+/* heapmon callback (arg: daemon): a memory misuse becomes an instant alert. */
+void heap_on_event(void *arg, const struct heap_event *ev, const char *stack);
 #endif

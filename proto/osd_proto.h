@@ -32,6 +32,7 @@
 #define OSD_METRIC_MEM "mem"
 #define OSD_METRIC_NET "net"
 #define OSD_METRIC_SYSCALL "syscall"
+#define OSD_METRIC_HEAP "heap"
 
 /* JSON-RPC 2.0 standard errors */
 #define OSD_E_PARSE (-32700)
