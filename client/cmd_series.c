@@ -47,13 +47,12 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
             pid_word = op.arg;
             break;
         case S_METRIC:
-            /* heap is a family of the table but not yet of the daemon's series */
             if (!strcmp(op.arg, METRIC_ALL)) {
                 o->metric = METRIC_ALL;
-            } else if (family_lookup(op.arg) && strcmp(op.arg, "heap")) {
+            } else if (family_lookup(op.arg)) {
                 o->metric = family_lookup(op.arg);
             } else {
-                snprintf(why, whylen, "series: --metric must be cpu, mem, net, syscall or all, got '%s'", op.arg);
+                snprintf(why, whylen, "series: --metric must be cpu, mem, net, syscall, heap or all, got '%s'", op.arg);
                 return -EINVAL;
             }
             break;

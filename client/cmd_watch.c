@@ -18,13 +18,13 @@
 #include "osd_proto.h"
 
 enum {
-    W_CPU = 1, W_MEM, W_NET, W_SYSCALL, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
+    W_CPU = 1, W_MEM, W_NET, W_SYSCALL, W_HEAP, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
     W_WINDOW, W_EXEC, W_FOLLOW, W_JSON, W_HELP
 };
 
 static const struct opt_def watch_defs[] = {
     { "cpu", 0, 0, W_CPU },          { "mem", 0, 0, W_MEM },         { "net", 0, 0, W_NET },
-    { "syscall", 0, 0, W_SYSCALL },  { "no-children", 0, 0, W_NO_CHILDREN },
+    { "syscall", 0, 0, W_SYSCALL },  { "heap", 0, 0, W_HEAP },      { "no-children", 0, 0, W_NO_CHILDREN },
     { "threads", 0, 0, W_THREADS },  { "interval", 0, 1, W_INTERVAL }, { "detector", 0, 1, W_DETECTOR },
     { "no-detect", 0, 0, W_NO_DETECT }, { "stride", 0, 1, W_STRIDE }, { "q", 0, 1, W_Q },
     { "calib", 0, 1, W_CALIB },      { "window", 0, 1, W_WINDOW },   { "exec", 0, 0, W_EXEC },
@@ -104,6 +104,9 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
             break;
         case W_MEM:
             o->mem = 1;
+            break;
+        case W_HEAP:
+            o->heap = 1;
             break;
         case W_NET:
             o->net = 1;
@@ -212,6 +215,8 @@ static json_t *watch_params(const struct watch_opts *o, pid_t pid)
     if (p && o->net && json_object_set_new(p, "net", json_true()))
         goto err;
     if (p && o->syscall && json_object_set_new(p, "syscall", json_true()))
+        goto err;
+    if (p && o->heap && json_object_set_new(p, "heap", json_true()))
         goto err;
     if (p && o->no_children && json_object_set_new(p, "children", json_false()))
         goto err;

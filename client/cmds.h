@@ -13,7 +13,7 @@ struct cli;
 
 struct watch_opts {
     pid_t pid;              /* 0 with --exec */
-    int cpu, mem, net, syscall;   /* families named; none: the daemon's default (cpu and mem) */
+    int cpu, mem, net, syscall, heap; /* families named; none: the daemon's default (cpu and mem) */
     int no_children, threads;
     int interval_ms;        /* 0: not given, the daemon's default */
     const char *detector;   /* "spot", "cs", "mad", "none" (--no-detect); NULL: the daemon's default */

@@ -147,6 +147,10 @@ static void test_watch(void)
     CHECK(o.net && o.syscall && !o.cpu && !o.mem, "watch --net --syscall: got cpu %d mem %d net %d syscall %d", o.cpu,
           o.mem, o.net, o.syscall);
 
+    a = ARGV("watch", "1234", "--heap");
+    CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.heap && !o.net && !o.cpu, "watch --heap: got heap %d", o.heap);
+
     a = ARGV("watch", "--cpu", "42", "--mem", "--no-children", "--threads", "--interval", "250", "--json");
     CHECK_INT(watch_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
     CHECK(o.pid == 42 && o.cpu && o.mem && o.no_children && o.threads && o.interval_ms == 250 && o.json,
@@ -178,7 +182,7 @@ static void test_watch(void)
     usage_error(ARGV("osdctl", "watch", "1", "--interval", "60001"), "got '60001'", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "1", "--interval", "1s"), "got '1s'", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "1", "--interval"), "option '--interval' needs a value", "osdctl watch --help");
-    usage_error(ARGV("osdctl", "watch", "1", "--heap"), "unknown option '--heap'", "osdctl watch --help");
+    usage_error(ARGV("osdctl", "watch", "1", "--hep"), "unknown option '--hep'", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "1", "--net=yes"), "--net", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "--exec"), "--exec needs a command", "osdctl watch --help");
     usage_error(ARGV("osdctl", "watch", "--exec", "--"), "--exec needs a command", "osdctl watch --help");
@@ -354,8 +358,8 @@ static void test_series(void)
 
     usage_error(ARGV("osdctl", "series"), "series: missing PID", "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "--metric", "disk"),
-                "--metric must be cpu, mem, net, syscall or all, got 'disk'", "osdctl series --help");
-    usage_error(ARGV("osdctl", "series", "9", "--metric", "heap"), "got 'heap'", "osdctl series --help");
+                "--metric must be cpu, mem, net, syscall, heap or all, got 'disk'", "osdctl series --help");
+    usage_error(ARGV("osdctl", "series", "9", "--metric", "hep"), "got 'hep'", "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "--since", "10x"), "--since '10x' is not a duration",
                 "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "--since", "99999999999999999999"), "is too large",
