@@ -103,7 +103,11 @@ class Soak(OsdTestCase):
         watch_s = time.monotonic() - t0
         st = d.call("status")
         self.assertEqual((st["targets"], st["bpf"]["watched_entries"]), (TARGETS, TARGETS))
-        time.sleep(2)
+        # each target's detector is created with its first stride of points (10 s at 1 s):
+        # about 50 KiB each, 50 MiB for 1,000, once; measure from there
+        wait_until(lambda: all((t["detection"] or {}).get("points", 0) >= 11 for t in d.call("list")["targets"])
+                   and d.call("status")["detection"]["queue"] == 0, 60, "every target's detector to exist")
+        time.sleep(1)
         baseline = d.call("status")["bpf"]
         rss0 = rss_bytes(d.pid)
         lat1, forks1 = self.load_round(d, pids, baseline)
