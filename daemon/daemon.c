@@ -3,6 +3,8 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,10 +12,15 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "collect_heap.h"
+#include "collect_net.h"
+#include "collect_procmon.h"
+#include "collect_syscall.h"
 #include "log.h"
 #include "osd_proto.h"
 #include "rpc.h"
 #include "targets.h"
+#include "trace.h"
 
 double now_epoch(void)
 {
@@ -95,3 +102,53 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     return 0;
 }
 
+
+/* The net, syscall and heap BPF objects are loaded when a target first asks for their
+ * family: a daemon that never collects them pays neither their start-up (libbpf parses
+ * the kernel's BTF for each object) nor their memory. A failed load is tried again at the
+ * next request; the error is kept for replies and status. */
+int daemon_load_families(struct daemon *d, const bool *fam)
+{
+    int err, ret = 0, loaded = 0;
+
+    if ((fam[FAM_NET] || fam[FAM_SYSCALL] || fam[FAM_HEAP]) && !d->pm) {
+        snprintf(d->net_error, sizeof(d->net_error), "%s", d->bpf_error);
+        snprintf(d->sys_error, sizeof(d->sys_error), "%s", d->bpf_error);
+        snprintf(d->heap_error, sizeof(d->heap_error), "%s", d->bpf_error);
+        return -ENOTSUP;
+    }
+    if (fam[FAM_NET] && !d->net) {
+        if ((err = netmon_open(procmon_watched_fd(d->pm), &d->net))) {
+            snprintf(d->net_error, sizeof(d->net_error), "%s", strerror(-err));
+            log_warn("cannot load the network programs: %s", strerror(-err));
+            d->net = NULL;
+            ret = -ENOTSUP;
+        } else {
+            loaded = 1;
+        }
+    }
+    if (fam[FAM_SYSCALL] && !d->sys) {
+        if ((err = sysmon_open(d->loop, procmon_watched_fd(d->pm), trace_on_event, d, &d->sys))) {
+            snprintf(d->sys_error, sizeof(d->sys_error), "%s", strerror(-err));
+            log_warn("cannot load the syscall programs: %s", strerror(-err));
+            d->sys = NULL;
+            ret = -ENOTSUP;
+        } else {
+            trace_start_drop_reports(d);
+            loaded = 1;
+        }
+    }
+    if (fam[FAM_HEAP] && !d->heap) {
+        if ((err = heapmon_open(d->loop, procmon_watched_fd(d->pm), heap_on_event, d, &d->heap))) {
+            snprintf(d->heap_error, sizeof(d->heap_error), "%s", strerror(-err));
+            log_warn("cannot load the heap programs: %s", strerror(-err));
+            d->heap = NULL;
+            ret = -ENOTSUP;
+        } else {
+            loaded = 1;
+        }
+    }
+    if (loaded)
+        malloc_trim(0); /* libbpf's copy of the kernel BTF is freed; give the pages back */
+    return ret;
+}

@@ -2,6 +2,7 @@
  * Everything here is touched only from the libuv loop thread. */
 #ifndef OSD_DAEMON_H
 #define OSD_DAEMON_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -65,4 +66,7 @@ void daemon_notify_status(struct daemon *d);
 /* Re-reads the configuration; an invalid one is refused (err says why) and nothing
  * changes. Targets are kept; new defaults apply to targets watched afterwards. */
 int daemon_reload(struct daemon *d, char *err, size_t errlen);
+/* Loads the BPF objects of the requested families (bool fam[FAM_MAX]) that are not
+ * loaded yet; -ENOTSUP if one cannot be (its *_error says why). */
+int daemon_load_families(struct daemon *d, const bool *fam);
 #endif

@@ -154,35 +154,6 @@ static void on_alert(void *arg, const char *event, json_t *record, const struct 
     json_decref(params);
 }
 
-/* Network and syscall counting need BPF; without it those families are refused. */
-static void open_collectors(struct daemon *d)
-{
-    int err;
-
-    if (!d->pm) {
-        snprintf(d->net_error, sizeof(d->net_error), "%s", d->bpf_error);
-        snprintf(d->sys_error, sizeof(d->sys_error), "%s", d->bpf_error);
-        snprintf(d->heap_error, sizeof(d->heap_error), "%s", d->bpf_error);
-        return;
-    }
-    if ((err = netmon_open(procmon_watched_fd(d->pm), &d->net))) {
-        snprintf(d->net_error, sizeof(d->net_error), "%s", strerror(-err));
-        log_warn("cannot load the network programs: %s", strerror(-err));
-        d->net = NULL;
-    }
-    if ((err = sysmon_open(d->loop, procmon_watched_fd(d->pm), trace_on_event, d, &d->sys))) {
-        snprintf(d->sys_error, sizeof(d->sys_error), "%s", strerror(-err));
-        log_warn("cannot load the syscall programs: %s", strerror(-err));
-        d->sys = NULL;
-    }
-    if ((err = heapmon_open(d->loop, procmon_watched_fd(d->pm), heap_on_event, d, &d->heap))) {
-        snprintf(d->heap_error, sizeof(d->heap_error), "%s", strerror(-err));
-        log_warn("cannot load the heap programs: %s", strerror(-err));
-        d->heap = NULL;
-    }
-    trace_start_drop_reports(d);
-}
-
 static void on_watchdog(uv_timer_t *h)
 {
     (void)h;
@@ -225,8 +196,7 @@ int main(int argc, char **argv)
         log_warn("cannot load BPF programs (%s): falling back to /proc sampling", strerror(-err));
         d.pm = NULL;
     }
-    open_collectors(&d);
-    malloc_trim(0); /* libbpf's copies of the kernel BTF are freed; give the pages back */
+    malloc_trim(0); /* libbpf's copy of the kernel BTF is freed; give the pages back */
     err = alerts_open(d.cfg.state_dir, d.cfg.anomaly_history, &d.alerts);
     if (err) {
         heapmon_close(d.heap);

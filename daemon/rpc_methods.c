@@ -264,7 +264,8 @@ static long self_rss_bytes(void)
 static json_t *net_status(struct daemon *d)
 {
     if (!d->net)
-        return json_pack("{s:s, s:s}", "source", "none", "error", d->net_error);
+        return json_pack("{s:s, s:b, s:s}", "source", "none", "loaded", 0, "error",
+                         d->net_error[0] ? d->net_error : "not loaded: no target has collected net yet");
     return json_pack("{s:s, s:b, s:i, s:I}", "source", netmon_source(d->net), "attached", netmon_users(d->net) > 0,
                      "targets", netmon_users(d->net), "map_full", (json_int_t)netmon_full(d->net));
 }
@@ -275,7 +276,8 @@ static json_t *sys_status(struct daemon *d)
     int tracing = 0, err;
 
     if (!d->sys)
-        return json_pack("{s:b, s:s}", "attached", 0, "error", d->sys_error);
+        return json_pack("{s:b, s:b, s:s}", "attached", 0, "loaded", 0, "error",
+                         d->sys_error[0] ? d->sys_error : "not loaded: no target has collected syscall yet");
     for (struct target *t = d->targets; t; t = t->next)
         tracing += t->tracers > 0;
     sw = sysmon_sweep(d->sys, 200 * 1000 * 1000LL, &err);
@@ -288,7 +290,8 @@ static json_t *sys_status(struct daemon *d)
 static json_t *heap_status(struct daemon *d)
 {
     if (!d->heap)
-        return json_pack("{s:b, s:s}", "attached", 0, "error", d->heap_error);
+        return json_pack("{s:b, s:b, s:s}", "attached", 0, "loaded", 0, "error",
+                         d->heap_error[0] ? d->heap_error : "not loaded: no target has collected heap yet");
     return heapmon_status(d->heap);
 }
 

@@ -230,10 +230,9 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
         flags |= OSD_W_SYSCALL;
     if (o->fam[FAM_HEAP])
         flags |= OSD_W_HEAP;
-    if ((o->fam[FAM_NET] && !d->net) || (o->fam[FAM_SYSCALL] && !d->sys) || (o->fam[FAM_HEAP] && !d->heap)) {
-        err = -ENOTSUP; /* these families have no /proc fallback */
+    /* these families have no /proc fallback: their BPF objects load on first use */
+    if ((err = daemon_load_families(d, o->fam)))
         goto err_free;
-    }
     if (o->fam[FAM_HEAP]) {
         char libc[256];
 
@@ -270,6 +269,9 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
     t->timer.data = t;
     list_add_tail(d, t);
     target_sample(t); /* baseline: the first point comes one interval later */
+    /* the loop's clock is as old as this request, which may have loaded BPF objects:
+     * refresh it so the first interval is a whole one after the baseline */
+    uv_update_time(d->loop);
     uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
     t->collecting = true;
     state_changed(d);
