@@ -250,6 +250,7 @@ static int apply_set(struct det_params *p, const char *kv)
         { "trend", 2, offsetof(struct det_params, trend) },
         { "gap", 1, offsetof(struct det_params, gap) },
         { "init_level", 0, offsetof(struct det_params, init_level) },
+        { "floor_rel", 0, offsetof(struct det_params, floor_rel) },
         { "mad_window", 1, offsetof(struct det_params, mad_window) },
         { "mad_k", 0, offsetof(struct det_params, mad_k) },
         { "sample_ratio", 0, offsetof(struct det_params, sample_ratio) },
@@ -325,7 +326,7 @@ static int build_params(struct an_opts *o, size_t n_dims)
     for (int i = 0; i < o->n_set; i++) {
         if (apply_set(&o->p, o->set[i])) {
             fprintf(stderr, "analyze: --set %s: unknown name or bad value (names: depth, "
-                            "two_sided, init_level, mad_window, mad_k, sample_ratio, sparsity, "
+                            "two_sided, init_level, floor_rel, mad_window, mad_k, sample_ratio, sparsity, "
                             "cluster_thresh, lesinn_t, lesinn_phi, solver=omp|fista)\n", o->set[i]);
             return -EINVAL;
         }
@@ -466,6 +467,7 @@ static int write_json_head(struct an_state *st)
         json_object_set_new(params, "trend", json_boolean(p->trend));
         json_object_set_new(params, "relearn", json_integer((json_int_t)p->relearn));
         json_object_set_new(params, "two_sided", json_boolean(p->two_sided));
+        json_object_set_new(params, "floor_rel", json_real(p->floor_rel));
     }
     for (size_t i = 0; i < st->n_dims; i++)
         json_array_append_new(cols, json_string(csv_dim_name(st->csv, i)));

@@ -43,6 +43,7 @@ void det_params_default(struct det_params *p, enum det_kind kind, size_t n_dims)
     p->gap = 20;
     p->trend = 1;
     p->relearn = 600;
+    p->floor_rel = 0.005;
     p->two_sided = 1;
     p->mad_window = 120;
     p->mad_k = 8.0;
@@ -67,6 +68,8 @@ int det_params_check(const struct det_params *p)
     if (p->calib < 10 || p->calib > 100000000)
         return -EINVAL;
     if (p->depth > 1000000 || p->gap > 1000000 || (p->depth == 0 && p->gap) || p->relearn > 100000000)
+        return -EINVAL;
+    if (!(p->floor_rel >= 0 && p->floor_rel < 1))
         return -EINVAL;
     if (p->kind == DET_MAD && (p->mad_window < 3 || p->mad_window > 1000000 || !(p->mad_k > 0)))
         return -EINVAL;

@@ -42,7 +42,8 @@ struct det_params {
     int two_sided;     /* spot: watch both tails (drops as well as surges) */
     int trend;         /* spot: local model is a least-squares line, not a mean */
     size_t gap;        /* spot: newest points kept out of the local model's fit */
-    size_t relearn;    /* spot: after this many alarms in a row, learn them clipped (0 = never) */
+    size_t relearn;    /* spot: a hold longer than this makes the change the new normal (0 = never) */
+    double floor_rel;  /* spot: noise floor relative to the level (flat series), 0 = none */
     /* mad */
     size_t mad_window; /* trailing points in the median/MAD baseline */
     double mad_k;      /* alarm when |x - median| / (1.4826 MAD) > k */

@@ -4,11 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "det_impl.h"
 
 #define SPOT_PEAKS_CAP 1000 /* most recent excesses kept for refits: bounded memory */
 #define GRIM_GRID 24 /* grid points per side when bracketing Grimshaw's roots */
-#define SPOT_CALM 10 /* quiet points that end a hold after an alarm */
+#define SPOT_CALM 10 /* points that confirm the end of an episode */
+#define SPOT_LIVE 10 /* newest raw values averaged as the level of the current regime */
+#define SPOT_SETTLE 30 /* hold points after which an episode is judged level-moving or not */
+#define SPOT_TRUST 60 /* hold points over which the extrapolated `held` is trusted alone */
+#define SPOT_RUN 10 /* consecutive same-side peaks that freeze `held` (a ramp starting) */
+#define SPOT_SUSP_MAX 60 /* points such a freeze without an alarm lasts at most */
+#define SPOT_SPREAD 40 /* newest raw values whose steps give a flat dim's recent noise */
 
 /*
  * Grimshaw: with x = gamma/sigma the GPD likelihood equations reduce to one equation
@@ -301,8 +309,23 @@ struct spot_dim {
     double *pend; /* residuals waiting `gap` points before the tails learn them */
     size_t pend_len, pend_head;
     size_t hold; /* points since the hold began, 0 = not holding */
-    size_t calm; /* consecutive points back under the peak threshold of `held` */
-    size_t back; /* consecutive points that look like a return to the old normal */
+    size_t calm;  /* consecutive points back under the peak threshold of `held` */
+    size_t quiet; /* consecutive points within the peak thresholds around `live` */
+    size_t back;  /* consecutive points that stayed on the far side of a return step */
+    double dep0;  /* departure from `held` at the onset of the hold (signed) */
+    double ret_ref; /* level of the anomalous regime just before a return step */
+    double res_sum; /* residuals of the first SPOT_SETTLE hold points, summed */
+    size_t res_n;
+    int shifted;  /* episode moved the level: -1 not known yet, 0 no, 1 yes */
+    size_t run;   /* consecutive peaks on one side (run_side) outside a hold */
+    int run_side;
+    size_t susp;  /* points since a run of peaks froze `held` without an alarm, 0 = none */
+    int done;     /* the hold ends with this point */
+    double small_dx[3]; /* 3 smallest positive steps seen while warming up, ascending */
+    double last_x;
+    size_t seen;
+    double quantum;     /* the value's resolution: 3rd smallest step, 0 = unknown */
+    int thin;           /* calibration showed no spread above the noise floor */
     double *cal_tmp;           /* calibration screen: scratch, calib values */
     double cal_med, cal_scale; /* robust centre and spread of the batch so far */
     size_t cal_at;             /* batch size when they were computed */
@@ -314,6 +337,10 @@ struct spot_det {
     struct spot_dim *dims;
     struct spot_eval *eval; /* per-dim verdicts of the current row */
     size_t n, depth, gap, cap;
+    size_t run_min; /* SPOT_RUN, at most gap: the run-up must still be unfitted */
+    double floor_rel;
+    double a_t, a_z; /* t and z of Gaussian noise of sd 1 under this level and risk */
+    double scratch[SPOT_SPREAD];
     int trend;
     double *contrib;
 };
@@ -378,23 +405,25 @@ static void dim_learn(const struct spot_det *sp, struct spot_dim *sd, double x, 
     }
 }
 
-/* Exceedance of v on one tail, scaled so the alarm threshold z maps to 1. */
-static double tail_ratio(const struct spot_tail *s, double v)
+/* Mean of the newest SPOT_LIVE raw values: the level the series holds right now. */
+static double live_level(const struct spot_det *sp, const struct spot_dim *sd)
 {
-    double span = s->z - s->t;
+    size_t m = SPOT_LIVE < sp->cap ? SPOT_LIVE : sp->cap;
+    double acc = 0;
 
-    if (!(span > 0))
-        return v > s->z ? INFINITY : (v >= s->t ? 1.0 : 0.0);
-    return (v - s->t) / span;
+    for (size_t i = 0; i < m; i++)
+        acc += sd->live.v[(sd->head + sp->cap - 1 - i) % sp->cap];
+    return acc / (double)m;
 }
 
-static double dim_ratio(const struct spot_dim *sd, int two_sided, double res)
+/* Exceedance of v over peak threshold t, scaled so the alarm threshold z maps to 1. */
+static double tail_ratio(double t, double z, double v)
 {
-    double c = tail_ratio(&sd->up, res);
+    double span = z - t;
 
-    if (two_sided)
-        c = fmax(c, tail_ratio(&sd->down, -res));
-    return c;
+    if (!(span > 0))
+        return v > z ? INFINITY : (v >= t ? 1.0 : 0.0);
+    return (v - t) / span;
 }
 
 /*
@@ -443,10 +472,9 @@ static void dim_onset(const struct spot_det *sp, struct spot_dim *sd)
  * the values before it to the calm ones (or, if the episode fills the ring, the
  * extrapolation is shifted onto the calm points).
  */
-static void dim_release(const struct spot_det *sp, struct spot_dim *sd)
+static void dim_release(const struct spot_det *sp, struct spot_dim *sd, size_t span)
 {
     size_t cap = sp->cap, calm = SPOT_CALM < cap ? SPOT_CALM : cap;
-    size_t span = sd->hold + 1; /* hold points incl. the calm ones, +1 just learnt */
     double right = 0, delta = 0;
 
     for (size_t i = cap - calm; i < cap; i++) {
@@ -503,10 +531,153 @@ static int calib_outlier(struct spot_dim *sd, double res)
 /* Per-dimension verdict of one point, computed before anything is learnt. */
 struct spot_eval {
     double pred, res, c;
+    double tu, zu, td, zd; /* thresholds in force: the tails', raised to the noise floor */
     int alarm;  /* beyond z (or, while holding, beyond z against both models) */
     int peak;   /* beyond the peak threshold t: moving, maybe not yet alarming */
     int state;  /* 0 judged, 1 warming up */
 };
+
+/* Is residual v within the peak thresholds (t) of the tails watched? */
+static int within_t(const struct spot_eval *e, int two, double v)
+{
+    return v <= e->tu && (!two || -v <= e->td);
+}
+
+/* Exceedance ratio of residual v on the worse tail (1 = at z). */
+static double dim_ratio(const struct spot_eval *e, int two, double v)
+{
+    double c = tail_ratio(e->tu, e->zu, v);
+
+    if (two)
+        c = fmax(c, tail_ratio(e->td, e->zd, -v));
+    return c;
+}
+
+/* Robust sd of the steps between the newest SPOT_SPREAD raw values (MAD of steps). */
+static double recent_spread(struct spot_det *sp, const struct spot_dim *sd)
+{
+    size_t w = SPOT_SPREAD < sp->cap ? SPOT_SPREAD : sp->cap, n = 0;
+    double prev = sd->live.v[(sd->head + sp->cap - w) % sp->cap];
+
+    for (size_t i = sp->cap - w + 1; i < sp->cap; i++) {
+        double v = sd->live.v[(sd->head + i) % sp->cap];
+
+        sp->scratch[n++] = fabs(v - prev);
+        prev = v;
+    }
+    if (!n)
+        return 0;
+    qsort(sp->scratch, n, sizeof(double), cmp_double);
+    return 1.4826 * sp->scratch[n / 2] / M_SQRT2;
+}
+
+/* The noise floor at this level: see dim_thresholds(). */
+static double dim_floor(const struct spot_det *sp, const struct spot_dim *sd, double level)
+{
+    double s = fmax(sp->floor_rel * fabs(level), sd->quantum);
+
+    return fmax(s, 1e-9 * fmax(1.0, fabs(level)));
+}
+
+/*
+ * Thresholds in force for one point. A series flat during calibration (an idle
+ * process's RSS, a counter at 0) has t = z = its only residual, and any later move
+ * would be "infinitely unlikely". So t and z never go below those that Gaussian noise
+ * of sd `s` would get, s = the larger of floor_rel x |level|, the value's resolution
+ * seen while warming up, and, for a dim whose calibration was flat (thin), the
+ * robust spread of its recent steps: a series that leaves a flat regime is judged
+ * against the noise it shows now instead of alarming on every wiggle.
+ */
+static void dim_thresholds(struct spot_det *sp, struct spot_dim *sd, int two, double level,
+                           struct spot_eval *e)
+{
+    double s = dim_floor(sp, sd, level);
+
+    if (sd->thin && sp->cap)
+        s = fmax(s, recent_spread(sp, sd));
+    e->tu = fmax(sd->up.t, sp->a_t * s);
+    e->zu = fmax(sd->up.z, sp->a_z * s);
+    if (two) {
+        e->td = fmax(sd->down.t, sp->a_t * s);
+        e->zd = fmax(sd->down.z, sp->a_z * s);
+    }
+}
+
+/* While warming up: keep the 3 smallest positive steps; the 3rd is the resolution
+ * (a single spike's up and down steps do not make one). */
+static void dim_track_steps(struct spot_dim *sd, double x)
+{
+    double dx = fabs(x - sd->last_x);
+
+    if (sd->seen++ && dx > 0) {
+        for (int i = 0; i < 3; i++) {
+            if (!(sd->small_dx[i] > 0) || dx < sd->small_dx[i]) {
+                double tmp = sd->small_dx[i];
+
+                sd->small_dx[i] = dx;
+                dx = tmp;
+                if (!(dx > 0))
+                    break;
+            }
+        }
+    }
+    sd->last_x = x;
+    sd->quantum = sd->small_dx[2];
+}
+
+/*
+ * One point while holding. Alarm only if x fits neither model: the series broke away
+ * from the normal it had (`held`) AND from the level it holds now (`live`), so a long
+ * extrapolation of `held` that drifted off a seasonal curve cannot alarm forever.
+ *
+ * The end of the episode: `held` extrapolates a line, which after ~100 points can be
+ * several sigma off, so "back within t of `held`" (calm) is trusted only while that is
+ * not the only evidence. After SPOT_SETTLE points the episode is classed by the mean
+ * residual so far (against a still-accurate `held`):
+ *  - level-moving (a shift or a ramp): it ends with a return step, a step against the
+ *    onset's direction, at least half as large, from the level the regime held just
+ *    before it, staying there SPOT_CALM points. Moving that way never alarms.
+ *  - level-neutral (a spike, a variance burst, a dim held along with a correlated one):
+ *    it ends when the noise around `live` is back under t for SPOT_CALM points.
+ */
+static void dim_hold_eval(const struct spot_det *sp, struct spot_dim *sd, int two, double x,
+                          struct spot_eval *e)
+{
+    double live = live_level(sp, sd), res_live = x - live, off = live - e->pred;
+    double half = 0.5 * fabs(sd->dep0);
+    double tmin = two ? fmin(e->tu, e->td) : e->tu;
+
+    e->c = fmin(e->c, dim_ratio(e, two, res_live));
+    if (sd->shifted == 1 ? res_live * sd->dep0 < 0 : (fabs(off) > tmin && res_live * off < 0))
+        e->c = fmin(e->c, 1.0);
+    e->alarm = e->alarm && e->c > 1.0;
+    if (sd->res_n < SPOT_SETTLE) {
+        sd->res_sum += e->res;
+        if (++sd->res_n == SPOT_SETTLE)
+            sd->shifted = fabs(sd->res_sum / SPOT_SETTLE) > fmax(half, tmin);
+    }
+    sd->calm = e->peak ? 0 : sd->calm + 1;
+    sd->quiet = within_t(e, two, res_live) ? sd->quiet + 1 : 0;
+    if (sd->back && (x - sd->ret_ref) * sd->dep0 < 0 && fabs(x - sd->ret_ref) > half) {
+        sd->back++;
+    } else if (res_live * sd->dep0 < 0 && fabs(res_live) > half) {
+        sd->ret_ref = live;
+        sd->back = 1;
+    } else {
+        sd->back = 0;
+    }
+    switch (sd->shifted) {
+    case -1:
+        sd->done = sd->calm >= SPOT_CALM;
+        break;
+    case 0:
+        sd->done = sd->calm >= SPOT_CALM || sd->quiet >= SPOT_CALM;
+        break;
+    default:
+        sd->done = sd->back >= SPOT_CALM || (sd->calm >= SPOT_CALM && sd->hold < SPOT_TRUST);
+        break;
+    }
+}
 
 static int dim_eval(struct detector *d, struct spot_det *sp, struct spot_dim *sd, double x,
                     struct spot_eval *e)
@@ -514,6 +685,8 @@ static int dim_eval(struct detector *d, struct spot_det *sp, struct spot_dim *sd
     int two = d->p.two_sided;
 
     memset(e, 0, sizeof(*e));
+    if (!sd->up.ready)
+        dim_track_steps(sd, x);
     if (sp->depth && sd->len < sp->cap) {
         /* the local model is not full yet: learn, cannot judge */
         dim_learn(sp, sd, x, x);
@@ -545,38 +718,22 @@ static int dim_eval(struct detector *d, struct spot_det *sp, struct spot_dim *sd
             return rd;
         if (sp->depth)
             dim_learn(sp, sd, x, x);
+        if (sd->up.ready && (!two || sd->down.ready)) {
+            /* calibrated: did the batch show any spread above the noise floor? */
+            double span = (sp->a_z - sp->a_t) * dim_floor(sp, sd, sp->depth ? e->pred : 0);
+
+            sd->thin = !(sd->up.z - sd->up.t > span) || (two && !(sd->down.z - sd->down.t > span));
+        }
         e->state = 1;
         return 0;
     }
-    e->peak = e->res > sd->up.t || (two && -e->res > sd->down.t);
-    e->c = dim_ratio(sd, two, e->res);
-    e->alarm = spot_tail_judge(&sd->up, e->res) == 1 ||
-               (two && spot_tail_judge(&sd->down, -e->res) == 1);
-    if (sd->hold) {
-        /*
-         * Holding: alarm only if x fits neither model: the series broke away from the
-         * normal it had AND from what it did just now. A long extrapolation of `held`
-         * that drifted off a seasonal curve alone cannot alarm forever, and moving
-         * back toward the old normal (a return) never alarms.
-         */
-        double live_pred = lm_predict(sp, &sd->live), res_live = x - live_pred;
-
-        e->c = fmin(e->c, dim_ratio(sd, two, res_live));
-        if (res_live * (live_pred - e->pred) < 0)
-            e->c = fmin(e->c, 1.0);
-        e->alarm = e->alarm && e->c > 1.0;
-        if (!e->peak)
-            sd->calm++;
-        else
-            sd->calm = 0;
-        /* a return: x sits clearly on the old normal's side of what the series
-         * just did, while the extrapolated old normal may have drifted off */
-        if (res_live * (live_pred - e->pred) < 0 &&
-            fabs(res_live) > 0.5 * fabs(live_pred - e->pred))
-            sd->back++;
-        else
-            sd->back = 0;
-    }
+    dim_thresholds(sp, sd, two,
+                   sd->hold ? fmax(fabs(e->pred), fabs(live_level(sp, sd))) : e->pred, e);
+    e->peak = !within_t(e, two, e->res);
+    e->c = dim_ratio(e, two, e->res);
+    e->alarm = e->res > e->zu || (two && -e->res > e->zd);
+    if (sd->hold)
+        dim_hold_eval(sp, sd, two, x, e);
     if (e->alarm && !(e->c > 1.0))
         e->c = nextafter(1.0, 2.0); /* ratio and alarm agree even on a degenerate tail */
     if (!e->alarm && e->c > 1.0)
@@ -589,27 +746,69 @@ static int dim_update(struct detector *d, struct spot_det *sp, struct spot_dim *
                       const struct spot_eval *e, int row_alarm)
 {
     if (!sd->hold) {
+        int side = e->res > 0 ? 1 : -1;
+
         /* an alarm, or a dim already moving past t in a row that alarms elsewhere
          * (one event across correlated dims), starts a hold */
         if (sp->depth && (e->alarm || (row_alarm && e->peak))) {
-            dim_onset(sp, sd);
-            sd->hold = 1;
-            sd->calm = 0;
-            sd->back = 0;
+            if (!sd->susp)
+                dim_onset(sp, sd);
+            sd->hold = sd->susp + 1;
+            sd->susp = 0;
+            sd->run = 0;
+            sd->calm = sd->quiet = sd->back = 0;
+            sd->dep0 = e->res;
+            sd->res_sum = e->res;
+            sd->res_n = 1;
+            sd->shifted = -1;
+            sd->done = 0;
             dim_learn(sp, sd, lm_predict(sp, &sd->held), x);
             return 0;
         }
         if (e->alarm)
             return 0; /* plain SPOT (depth 0): alarms are simply not learnt */
-        if (sp->depth)
-            dim_learn(sp, sd, x, x);
+        if (!sp->depth)
+            return dim_tails_learn(sp, sd, d->p.two_sided, e->res);
+        /*
+         * A run of peaks on one side is how a ramp starts, long before it crosses z:
+         * freeze `held` (and the tails) so the line does not absorb the ramp. Back
+         * under t for SPOT_CALM points, or no alarm within SPOT_SUSP_MAX points: it
+         * was a normal wander, learn it.
+         */
+        if (sd->susp) {
+            sd->susp++;
+            sd->calm = e->peak ? 0 : sd->calm + 1;
+            if (sd->calm >= SPOT_CALM || sd->susp > SPOT_SUSP_MAX) {
+                dim_learn(sp, sd, x, x);
+                dim_release(sp, sd, sd->susp + 1);
+                sd->susp = 0;
+                sd->run = 0;
+            } else {
+                dim_learn(sp, sd, e->pred, x);
+            }
+            return 0;
+        }
+        if (e->peak && side == sd->run_side) {
+            sd->run++;
+        } else {
+            sd->run = e->peak ? 1 : 0;
+            sd->run_side = side;
+        }
+        if (sd->run >= sp->run_min) {
+            dim_onset(sp, sd);
+            sd->susp = 1;
+            sd->calm = 0;
+            dim_learn(sp, sd, e->pred, x);
+            return 0;
+        }
+        dim_learn(sp, sd, x, x);
         return dim_tails_learn(sp, sd, d->p.two_sided, e->res);
     }
     sd->hold++;
-    if (sd->calm >= SPOT_CALM || sd->back >= SPOT_CALM) {
-        /* back to the old normal for a while: learn again */
+    if (sd->done) {
+        /* the episode is over: learn again */
         dim_learn(sp, sd, x, x);
-        dim_release(sp, sd);
+        dim_release(sp, sd, sd->hold + 1); /* hold points incl. the calm ones, +1 just learnt */
         sd->hold = 0;
     } else if (d->p.relearn && sd->hold > d->p.relearn) {
         /* a change that outlasted `relearn` points is the new normal */
@@ -710,6 +909,17 @@ int det_spot_create(struct detector *d)
     sp->depth = d->p.depth;
     sp->gap = d->p.depth ? d->p.gap : 0;
     sp->cap = sp->depth + sp->gap;
+    sp->run_min = sp->gap < SPOT_RUN ? (sp->gap > 3 ? sp->gap : 3) : SPOT_RUN;
+    sp->floor_rel = sp->depth ? d->p.floor_rel : 0; /* plain SPOT: the residual is x itself */
+    {
+        /* Gaussian noise: t at the init_level quantile, mean excess over it, and the
+         * exponential-tail z at the per-tail risk, the way calibration would get them */
+        double lv = d->p.init_level, at = gsl_cdf_ugaussian_Pinv(lv);
+        double mexc = exp(-0.5 * at * at) / sqrt(2 * M_PI) / (1 - lv) - at;
+
+        sp->a_t = at;
+        sp->a_z = fmax(at - mexc * log(q_tail / (1 - lv)), at + mexc);
+    }
     sp->dims = calloc(sp->n, sizeof(*sp->dims));
     sp->contrib = calloc(sp->n, sizeof(double));
     sp->eval = calloc(sp->n, sizeof(*sp->eval));
