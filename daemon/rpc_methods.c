@@ -437,7 +437,8 @@ static json_t *m_threads(struct daemon *d, struct rpc_conn *c, json_t *p, struct
         rpc_fail(e, OSD_E_INTERNAL, NULL, "out of memory");
         return NULL;
     }
-    memcpy(sorted, t->threads, t->nthreads * sizeof(*sorted));
+    if (t->nthreads) /* t->threads is NULL before the first per-thread reading */
+        memcpy(sorted, t->threads, t->nthreads * sizeof(*sorted));
     qsort(sorted, t->nthreads, sizeof(*sorted), cmp_busy);
     for (size_t i = 0; i < t->nthreads; i++) {
         char comm[32] = "";
