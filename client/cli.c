@@ -109,6 +109,23 @@ int cli_connect(struct cli *cli)
     return 0;
 }
 
+int cli_call_array(struct cli *cli, const char *method, json_t *params, const char *member, json_t **result,
+                   json_t **array)
+{
+    char why[128];
+    int ret = cli_call(cli, method, params, result);
+
+    if (ret)
+        return ret;
+    *array = json_object_get(*result, member);
+    if (json_is_array(*array))
+        return 0;
+    json_decref(*result);
+    *result = NULL;
+    snprintf(why, sizeof(why), "%s reply has no '%s' array", method, member);
+    return cli_bad_reply(cli, why);
+}
+
 int cli_bad_reply(struct cli *cli, const char *why)
 {
     fprintf(cli->err, "osdctl: bad reply from osdetd: %s\n", why);

@@ -40,6 +40,10 @@ int cli_connect(struct cli *cli);
  * error (OSD_EXIT_DAEMON_ERROR, OSD_EXIT_UNREACHABLE), or CLI_INTERRUPTED. params may be
  * NULL and is not consumed. */
 int cli_call(struct cli *cli, const char *method, json_t *params, json_t **result);
+/* cli_call() whose result must hold an array `member`: 0 with *result (caller decrefs)
+ * and *array (borrowed from it); a reply without it is a bad reply (nothing to decref). */
+int cli_call_array(struct cli *cli, const char *method, json_t *params, const char *member, json_t **result,
+                   json_t **array);
 /* As cli_call(), on a subscribed connection: notifications read before the reply go to fn
  * (NULL: dropped). --timeout bounds the whole wait, however many notifications come. */
 int cli_call_notify(struct cli *cli, const char *method, json_t *params, json_t **result, rpc_notify_fn fn,

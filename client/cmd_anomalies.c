@@ -218,14 +218,9 @@ int cmd_anomalies(struct cli *cli, int argc, char **argv)
         if (ret)
             goto out;
     }
-    ret = cli_call(cli, OSD_M_ANOMALIES, params, &res);
+    ret = cli_call_array(cli, OSD_M_ANOMALIES, params, "anomalies", &res, &list);
     if (ret)
         goto out;
-    list = json_object_get(res, "anomalies");
-    if (!json_is_array(list)) {
-        ret = cli_bad_reply(cli, "anomalies reply has no 'anomalies' array");
-        goto out;
-    }
     anomalies_print(cli, res, list, o.follow);
     fflush(cli->out);
     if (o.follow)

@@ -94,14 +94,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         return OSD_EXIT_OK;
     }
     cli->json |= o.json;
-    ret = cli_call(cli, OSD_M_LIST, NULL, &res);
+    ret = cli_call_array(cli, OSD_M_LIST, NULL, "targets", &res, &targets);
     if (ret)
         return ret;
-    targets = json_object_get(res, "targets");
-    if (!json_is_array(targets)) {
-        ret = cli_bad_reply(cli, "list reply has no 'targets' array");
-        goto out;
-    }
     if (cli->json) {
         output_json(cli->out, res, 0);
         goto out;

@@ -150,15 +150,10 @@ int cmd_syscalls(struct cli *cli, int argc, char **argv)
     params = syscalls_params(&o);
     if (!params)
         return cli_oom(cli);
-    ret = cli_call(cli, OSD_M_SYSCALLS, params, &res);
+    ret = cli_call_array(cli, OSD_M_SYSCALLS, params, "syscalls", &res, &list);
     json_decref(params);
     if (ret)
         return ret;
-    list = json_object_get(res, "syscalls");
-    if (!json_is_array(list)) {
-        ret = cli_bad_reply(cli, "syscalls reply has no 'syscalls' array");
-        goto out;
-    }
     if (cli->json) {
         output_json(cli->out, res, 0);
         goto out;

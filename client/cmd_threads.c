@@ -49,15 +49,10 @@ int cmd_threads(struct cli *cli, int argc, char **argv)
     params = json_pack("{s:i}", "pid", (int)o.pid);
     if (!params)
         return cli_oom(cli);
-    ret = cli_call(cli, OSD_M_THREADS, params, &res);
+    ret = cli_call_array(cli, OSD_M_THREADS, params, "threads", &res, &threads);
     json_decref(params);
     if (ret)
         return ret;
-    threads = json_object_get(res, "threads");
-    if (!json_is_array(threads)) {
-        ret = cli_bad_reply(cli, "threads reply has no 'threads' array");
-        goto out;
-    }
     if (cli->json) {
         output_json(cli->out, res, 0);
         goto out;

@@ -15,14 +15,9 @@ int fetch_target(struct cli *cli, pid_t pid, json_t **target)
     int ret;
 
     *target = NULL;
-    ret = cli_call(cli, OSD_M_LIST, NULL, &res);
+    ret = cli_call_array(cli, OSD_M_LIST, NULL, "targets", &res, &targets);
     if (ret)
         return ret;
-    targets = json_object_get(res, "targets");
-    if (!json_is_array(targets)) {
-        json_decref(res);
-        return cli_bad_reply(cli, "list reply has no 'targets' array");
-    }
     for (i = 0; i < json_array_size(targets); i++) {
         json_t *t = json_array_get(targets, i);
         json_t *p = json_object_get(t, "pid");
