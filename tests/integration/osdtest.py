@@ -84,9 +84,15 @@ def bpftool_path():
 
 
 def bpftool_json(*args):
-    out = subprocess.run([bpftool_path(), "-j", *args], check=True, capture_output=True, text=True,
-                         timeout=30).stdout
-    return json.loads(out) if out.strip() else []
+    """bpftool -j ARGS, parsed. Listing races with other tests' daemons loading and
+    unloading objects (an id vanishes between bpftool's walk and its lookup, and it exits
+    255), so a failed run is tried again a few times before it counts."""
+    for attempt in range(5):
+        r = subprocess.run([bpftool_path(), "-j", *args], capture_output=True, text=True, timeout=30)
+        if r.returncode == 0:
+            return json.loads(r.stdout) if r.stdout.strip() else []
+        time.sleep(0.1 * (attempt + 1))
+    raise AssertionError(f"bpftool {' '.join(args)} failed 5 times: {r.stderr.strip()}")
 
 
 def bpf_fds_of(pid):
