@@ -44,8 +44,8 @@ fi
 "$OSDCTL" status
 echo
 echo "=== anomalies, as osdetd reports them (also in journald and /var/lib/osdetd/anomalies.jsonl):"
-"$OSDCTL" anomalies --follow --since 1s | sed -u 's/^/[anomaly] /' &
-follower_pid=$!
+"$OSDCTL" anomalies --follow --since 1s > >(sed -u 's/^/[anomaly] /') &
+follower_pid=$! # osdctl itself, so the cleanup stops it before the daemon goes
 sleep 0.5
 echo "=== watching demo_workload from its first instruction; samples every ${INTERVAL_MS} ms"
 echo "    (quiet for ${QUIET_S} s while the detector calibrates, then a CPU burst, then a memory surge)"
