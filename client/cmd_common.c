@@ -7,7 +7,9 @@
 #include <time.h>
 
 #include "args.h"
+#include "cli.h"
 #include "cmds.h"
+#include "output.h"
 #include "opts.h"
 
 enum { K_JSON = 1, K_HELP };
@@ -107,6 +109,23 @@ const char *json_path_str(const json_t *obj, const char *path, const char *fallb
     const json_t *v = json_path(obj, path);
 
     return json_is_string(v) ? json_string_value(v) : fallback;
+}
+
+int cmd_print_rows(struct cli *cli, size_t ncols, const char *const *headers, const char *align, const json_t *rows,
+                   int (*add)(struct table *t, const json_t *row, void *arg), void *arg)
+{
+    struct table t;
+    int ret = 0;
+
+    if (table_init(&t, ncols, headers, align))
+        return cli_oom(cli);
+    for (size_t i = 0; i < json_array_size(rows) && !ret; i++)
+        if (add(&t, json_array_get(rows, i), arg))
+            ret = cli_oom(cli);
+    if (!ret)
+        table_print(&t, cli->out);
+    table_free(&t);
+    return ret;
 }
 
 int cmd_parse_ago(const char *cmd, const char *opt, const char *s, int64_t *secs, char *why, size_t whylen)

@@ -41,8 +41,10 @@ static const char *list_detector(const json_t *opt)
     return json_path_str(det, "detector", "-");
 }
 
-static int list_add(struct table *t, const json_t *tg, double now)
+static int list_add(struct table *t, const json_t *tg, void *arg)
 {
+    double now = *(const double *)arg;
+
     char pid[24], procs[24], samples[24], metrics[64], cpu[24], rss[24], iv[24], age[24];
     const json_t *opt = json_object_get(tg, "options");
     const char *cells[11] = { pid, json_path_str(tg, "comm", "?"), json_path_str(tg, "state", "?"), procs,
@@ -81,10 +83,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
     static const char *const headers[] = { "PID", "COMM", "STATE", "PROCS", "SAMPLES", "METRICS",
                                            "DETECTOR", "CPU", "RSS", "INTERVAL", "AGE" };
     struct plain_opts o;
-    struct table t;
     json_t *res, *targets;
     char why[256];
-    size_t i;
+    double now;
     int ret;
 
     if (plain_parse(argc, argv, &o, why, sizeof(why)))
@@ -105,19 +106,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
         fputs("no targets are watched\n", cli->out);
         goto out;
     }
-    if (table_init(&t, 11, headers, "lllrrllrrrr")) {
-        ret = cli_oom(cli);
-        goto out;
-    }
-    for (i = 0; i < json_array_size(targets); i++) {
-        if (list_add(&t, json_array_get(targets, i), now_real())) {
-            ret = cli_oom(cli);
-            break;
-        }
-    }
-    if (!ret)
-        table_print(&t, cli->out);
-    table_free(&t);
+    now = now_real();
+    ret = cmd_print_rows(cli, 11, headers, "lllrrllrrrr", targets, list_add, &now);
 out:
     json_decref(res);
     return ret;

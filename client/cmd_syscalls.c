@@ -96,8 +96,9 @@ static void cell_nanos(char *buf, size_t n, const json_t *s, const char *key)
         fmt_nanos(buf, n, v);
 }
 
-static int syscalls_add(struct table *t, const json_t *s)
+static int syscalls_add(struct table *t, const json_t *s, void *arg)
 {
+    (void)arg;
     char nm[48], count[24], errs[24], total[24], avg[24], p50[24], p99[24];
     const char *name = json_path_str(s, "name", NULL);
     const char *cells[7] = { nm, count, errs, total, avg, p50, p99 };
@@ -134,10 +135,8 @@ int cmd_syscalls(struct cli *cli, int argc, char **argv)
 {
     static const char *const headers[] = { "NAME", "COUNT", "ERRORS", "TOTAL", "AVG", "P50", "P99" };
     struct syscalls_opts o;
-    struct table t;
     json_t *params, *res, *list;
     char why[256];
-    size_t i;
     int ret;
 
     if (syscalls_parse(argc, argv, &o, why, sizeof(why)))
@@ -162,17 +161,7 @@ int cmd_syscalls(struct cli *cli, int argc, char **argv)
         fprintf(cli->out, "no syscalls recorded for %d yet\n", (int)o.pid);
         goto out;
     }
-    if (table_init(&t, 7, headers, "lrrrrrr")) {
-        ret = cli_oom(cli);
-        goto out;
-    }
-    for (i = 0; i < json_array_size(list) && !ret; i++) {
-        if (syscalls_add(&t, json_array_get(list, i)))
-            ret = cli_oom(cli);
-    }
-    if (!ret)
-        table_print(&t, cli->out);
-    table_free(&t);
+    ret = cmd_print_rows(cli, 7, headers, "lrrrrrr", list, syscalls_add, NULL);
 out:
     json_decref(res);
     return ret;

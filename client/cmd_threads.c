@@ -7,8 +7,9 @@
 #include "help.h"
 #include "osd_proto.h"
 
-static int threads_add(struct table *t, const json_t *th)
+static int threads_add(struct table *t, const json_t *th, void *arg)
 {
+    (void)arg;
     char tid[24], cpu[24], oncpu[32], vol[24], invol[24];
     const char *cells[6] = { tid, json_path_str(th, "comm", "?"), cpu, oncpu, vol, invol };
     double v;
@@ -33,10 +34,8 @@ int cmd_threads(struct cli *cli, int argc, char **argv)
 {
     static const char *const headers[] = { "TID", "COMM", "CPU", "ONCPU", "CTXSW-VOL", "CTXSW-INVOL" };
     struct pid_opts o;
-    struct table t;
     json_t *params, *res, *threads;
     char why[256], clock[32];
-    size_t i;
     int ret;
 
     if (pid_parse(argc, argv, &o, why, sizeof(why)))
@@ -59,17 +58,7 @@ int cmd_threads(struct cli *cli, int argc, char **argv)
     }
     fmt_clock(clock, sizeof(clock), json_path_num(res, "time"));
     fprintf(cli->out, "threads of %d over the interval ending %s\n", (int)o.pid, clock);
-    if (table_init(&t, 6, headers, "rlrrrr")) {
-        ret = cli_oom(cli);
-        goto out;
-    }
-    for (i = 0; i < json_array_size(threads) && !ret; i++) {
-        if (threads_add(&t, json_array_get(threads, i)))
-            ret = cli_oom(cli);
-    }
-    if (!ret)
-        table_print(&t, cli->out);
-    table_free(&t);
+    ret = cmd_print_rows(cli, 6, headers, "rlrrrr", threads, threads_add, NULL);
 out:
     json_decref(res);
     return ret;

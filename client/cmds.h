@@ -94,6 +94,11 @@ double json_path_num(const json_t *obj, const char *path);
 const char *json_path_str(const json_t *obj, const char *path, const char *fallback);
 /* A duration option ("--since 10m") of command cmd into seconds; 0, or -EINVAL with why. */
 int cmd_parse_ago(const char *cmd, const char *opt, const char *s, int64_t *secs, char *why, size_t whylen);
+/* Prints rows (a JSON array) as a table, add() turning each into cells; 0 or the exit
+ * status of running out of memory (message printed). */
+struct table;
+int cmd_print_rows(struct cli *cli, size_t ncols, const char *const *headers, const char *align, const json_t *rows,
+                   int (*add)(struct table *t, const json_t *row, void *arg), void *arg);
 /* "Ago" to epoch seconds; clamped so that a huge duration means "since the epoch". */
 double cmd_ago_to_epoch(int64_t ago);
 
