@@ -11,6 +11,7 @@ import argparse
 import os
 import statistics
 import sys
+import unittest
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -27,24 +28,13 @@ def cpu_s(pid):
     return proc_cpu_s(pid)
 
 
-class Quiet:
-    """Daemon.stop() wants a TestCase for its assertions."""
-
-    def fail(self, msg):
-        raise AssertionError(msg)
-
-    def assertEqual(self, a, b, msg=None):
-        if a != b:
-            raise AssertionError(msg or f"{a!r} != {b!r}")
-
-
 def startup(runs):
     times = []
     for _ in range(runs):
         t0 = time.monotonic()
         d = Daemon()
         times.append(time.monotonic() - t0)
-        d.stop(Quiet())
+        d.stop(unittest.TestCase())  # Daemon.stop() asserts through a TestCase
         d.cleanup()
     return times
 
@@ -101,7 +91,7 @@ def main():
               f"MiB, bound {st['memory']['series_capacity_bytes'] / 2**20:.0f} MiB)")
         sl.kill()
     finally:
-        d.stop(Quiet())
+        d.stop(unittest.TestCase())  # Daemon.stop() asserts through a TestCase
         d.cleanup()
 
 

@@ -12,19 +12,11 @@ import signal
 import statistics
 import subprocess
 import sys
+import unittest
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from osdtest import Daemon  # noqa: E402
-
-
-class Quiet:
-    def fail(self, msg):
-        raise AssertionError(msg)
-
-    def assertEqual(self, a, b, msg=None):
-        if a != b:
-            raise AssertionError(msg or f"{a!r} != {b!r}")
 
 
 def wait_detached(d):
@@ -72,7 +64,7 @@ def main():
     finally:
         bystander.kill()
         bystander.wait()
-        d.stop(Quiet())
+        d.stop(unittest.TestCase())  # Daemon.stop() asserts through a TestCase
         d.cleanup()
     med = {m: statistics.median(v) for m, v in res.items()}
     for m, v in res.items():
