@@ -341,6 +341,21 @@ static void mark_exited(struct target *t)
     daemon_notify_status(t->d);
 }
 
+/* A point that cannot be stored (the wall clock stepped back, or no memory to grow the
+ * ring) is dropped and said once per target, not silently. */
+static void append_row(struct target *t, enum family f, int64_t now_ms, const double *row)
+{
+    int err = series_append(&t->series[f], now_ms, row);
+
+    if (err && !t->append_warned) {
+        t->append_warned = true;
+        log_warn("target %d: dropping %s points: %s", (int)t->pid, family_desc(f)->name,
+                 err == -EINVAL ? "the wall clock went back" : strerror(-err));
+    } else if (!err) {
+        t->append_warned = false;
+    }
+}
+
 static uint64_t delta(uint64_t now, uint64_t before)
 {
     return now > before ? now - before : 0;
@@ -431,25 +446,25 @@ void target_sample(struct target *t)
             row[CPU_COL_PCT] = 100.0 * (double)delta(k.total_ns, t->prev_ns) / dt;
             row[CPU_COL_NVCSW] = (double)delta(k.total_nvcsw, t->prev_nvcsw);
             row[CPU_COL_NIVCSW] = (double)delta(k.total_nivcsw, t->prev_nivcsw);
-            series_append(&t->series[FAM_CPU], now_ms, row);
+            append_row(t, FAM_CPU, now_ms, row);
         }
         if (t->opts.fam[FAM_MEM] && k.members) {
             row = t->last[FAM_MEM];
             row[MEM_COL_RSS] = (double)k.rss;
             row[MEM_COL_VM] = (double)k.vm;
-            series_append(&t->series[FAM_MEM], now_ms, row);
+            append_row(t, FAM_MEM, now_ms, row);
         }
         if (t->opts.fam[FAM_NET]) {
             net_row(t->last[FAM_NET], &k.net, &t->net_prev);
-            series_append(&t->series[FAM_NET], now_ms, t->last[FAM_NET]);
+            append_row(t, FAM_NET, now_ms, t->last[FAM_NET]);
         }
         if (t->opts.fam[FAM_SYSCALL]) {
             sys_row(t->last[FAM_SYSCALL], &k.sys, &t->sys_prev, dt / 1e9);
-            series_append(&t->series[FAM_SYSCALL], now_ms, t->last[FAM_SYSCALL]);
+            append_row(t, FAM_SYSCALL, now_ms, t->last[FAM_SYSCALL]);
         }
         if (t->opts.fam[FAM_HEAP]) {
             heap_row(t->last[FAM_HEAP], &k, &t->heap_prev, dt / 1e9);
-            series_append(&t->series[FAM_HEAP], now_ms, t->last[FAM_HEAP]);
+            append_row(t, FAM_HEAP, now_ms, t->last[FAM_HEAP]);
         }
         detect_target_tick(t, now_ms);
     }

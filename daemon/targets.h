@@ -56,6 +56,7 @@ struct target {
     double watched_at, exited_at;
     uv_timer_t timer;
     bool collecting; /* timer running: some member is alive */
+    bool append_warned; /* a dropped point was logged; reset by the next stored one */
 
     struct series series[FAM_MAX]; /* initialised for collected families only */
     /* cumulative CPU figures of members that are gone, so totals never step back */

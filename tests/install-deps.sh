@@ -3,7 +3,8 @@
 # apt-get only when something is missing.
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-      libuv1-dev libjansson-dev libsystemd-dev libgsl-dev libclang-rt-14-dev python3 systemd)
+      libuv1-dev libjansson-dev libsystemd-dev libgsl-dev libclang-rt-14-dev python3 systemd
+      man-db adduser) # man-db, adduser: the .deb test (man -w, postinst addgroup)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
