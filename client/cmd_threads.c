@@ -45,7 +45,7 @@ int cmd_threads(struct cli *cli, int argc, char **argv)
         return OSD_EXIT_OK;
     }
     cli->json |= o.json;
-    params = json_pack("{s:i}", "pid", (int)o.pid);
+    params = target_arg_pack(&o.tgt);
     if (!params)
         return cli_oom(cli);
     ret = cli_call_array(cli, OSD_M_THREADS, params, "threads", &res, &threads);
@@ -57,7 +57,7 @@ int cmd_threads(struct cli *cli, int argc, char **argv)
         goto out;
     }
     fmt_clock(clock, sizeof(clock), json_path_num(res, "time"));
-    fprintf(cli->out, "threads of %d over the interval ending %s\n", (int)o.pid, clock);
+    fprintf(cli->out, "threads of %s over the interval ending %s\n", target_arg_str(&o.tgt), clock);
     ret = cmd_print_rows(cli, 6, headers, "rlrrrr", threads, threads_add, NULL);
 out:
     json_decref(res);

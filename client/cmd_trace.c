@@ -59,10 +59,11 @@ int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t w
         snprintf(why, whylen, "trace: missing PID");
         return -EINVAL;
     }
-    if (args_parse_pid(pid_word, &o->pid)) {
-        snprintf(why, whylen, "trace: '%s' is not a process id (a number from 1)", pid_word);
+    if (target_arg_parse(pid_word, &o->tgt)) {
+        snprintf(why, whylen, "%s: '%s' is not a process id, unit name or cgroup path (a number from 1, NAME.service, /sys/fs/cgroup/...)", "trace", pid_word);
         return -EINVAL;
     }
+    o->pid = o->tgt.pid;
     /* The daemon may trace more kinds later; which one is never implied. */
     if (!o->syscalls) {
         snprintf(why, whylen, "trace: say what to trace: --syscalls");
@@ -73,7 +74,6 @@ int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t w
 
 struct trace_state {
     struct cli *cli;
-    pid_t pid;
     double dropped;        /* the last total reported by trace.dropped */
 };
 
@@ -142,8 +142,11 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
         return OSD_EXIT_OK;
     }
     cli->json |= o.json;
-    st.pid = o.pid;
-    params = json_pack("{s:i, s:b}", "pid", (int)o.pid, "syscalls", 1);
+    params = target_arg_pack(&o.tgt);
+    if (params && json_object_set_new(params, "syscalls", json_true())) {
+        json_decref(params);
+        params = NULL;
+    }
     if (!params)
         return cli_oom(cli);
     follow_sigint_install();
@@ -158,7 +161,7 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
         goto out;
     }
     if (!cli->json)
-        fprintf(cli->err, "osdctl: tracing the syscalls of %d; Ctrl-C stops\n", (int)o.pid);
+        fprintf(cli->err, "osdctl: tracing the syscalls of %s; Ctrl-C stops\n", target_arg_str(&o.tgt));
     fflush(cli->err);
     fflush(cli->out); /* events that came with the reply */
     ret = trace_follow(&st);

@@ -8,11 +8,13 @@
 #include <sys/types.h>
 
 #include "output.h"
+#include "target.h"
 
 struct cli;
 
 struct watch_opts {
-    pid_t pid;              /* 0 with --exec */
+    pid_t pid;              /* 0 with --exec, --unit or --cgroup */
+    struct target_arg tgt;  /* the target: pid, unit (--unit or NAME.service) or cgroup (--cgroup or /PATH) */
     int cpu, mem, net, syscall, heap; /* families named; none: the daemon's default (cpu and mem) */
     int no_children, threads;
     int interval_ms;        /* 0: not given, the daemon's default */
@@ -24,7 +26,8 @@ struct watch_opts {
 };
 
 struct pid_opts {           /* unwatch, threads */
-    pid_t pid;
+    pid_t pid;                 /* 0 when named by unit or cgroup */
+    struct target_arg tgt;
     int json, help;
 };
 
@@ -36,6 +39,7 @@ struct plain_opts {         /* list, status */
 
 struct series_opts {
     pid_t pid;
+    struct target_arg tgt;
     const char *metric;        /* a name of family_names[], or METRIC_ALL (default "cpu") */
     int64_t since_s, until_s;  /* durations back from now; -1: not given */
     long long limit;           /* 0: not given */
@@ -45,7 +49,8 @@ struct series_opts {
 
 struct anomalies_opts {
     int64_t since_s, until_s;  /* durations back from now; -1: not given */
-    pid_t pid;                 /* 0: every target */
+    pid_t pid;                 /* 0: every target (or named by unit/cgroup) */
+    struct target_arg tgt;     /* --pid PID, --unit NAME or --cgroup PATH */
     const char *metric;        /* NULL: any */
     long long limit;           /* 0: not given */
     int follow, json, help;
@@ -53,6 +58,7 @@ struct anomalies_opts {
 
 struct syscalls_opts {
     pid_t pid;
+    struct target_arg tgt;
     const char *sort;          /* "count" or "time"; NULL: the daemon's default (count) */
     long long limit;           /* 0: not given */
     int json, help;
@@ -60,12 +66,14 @@ struct syscalls_opts {
 
 struct trace_opts {
     pid_t pid;
+    struct target_arg tgt;
     int syscalls;              /* --syscalls: the only kind of trace for now, required */
     int json, help;
 };
 
 struct export_opts {
     pid_t pid;
+    struct target_arg tgt;
     const char *dir;
     int64_t since_s;           /* duration back from now; -1: not given */
     int force, json, help;

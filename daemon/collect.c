@@ -336,7 +336,8 @@ static void mark_exited(struct target *t)
 {
     t->state = TARGET_EXITED;
     t->exited_at = now_epoch();
-    log_info("target %d (%s) exited", (int)t->pid, t->comm);
+    target_cgroup_gone(t);
+    log_info("target %s (%s) exited%s", t->label, t->comm, target_is_cgroup(t) ? ": its cgroup was removed" : "");
     state_changed(t->d);
     daemon_notify_status(t->d);
 }
@@ -349,7 +350,7 @@ static void append_row(struct target *t, enum family f, int64_t now_ms, const do
 
     if (err && !t->append_warned) {
         t->append_warned = true;
-        log_warn("target %d: dropping %s points: %s", (int)t->pid, family_desc(f)->name,
+        log_warn("target %s: dropping %s points: %s", t->label, family_desc(f)->name,
                  err == -EINVAL ? "the wall clock went back" : strerror(-err));
     } else if (!err) {
         t->append_warned = false;
@@ -416,17 +417,17 @@ void target_sample(struct target *t)
 
     err = t->d->pm ? sample_bpf(t, &k) : sample_procfs(t, &k);
     if (err) {
-        log_warn("target %d: sampling failed: %s", (int)t->pid, strerror(-err));
+        log_warn("target %s: sampling failed: %s", t->label, strerror(-err));
         return;
     }
     if (t->opts.fam[FAM_NET] && (err = netmon_read(t->d->net, t->id, &k.net)))
-        log_warn("target %d: reading network counters: %s", (int)t->pid, strerror(-err));
+        log_warn("target %s: reading network counters: %s", t->label, strerror(-err));
     if (t->opts.fam[FAM_SYSCALL]) {
         const struct sysmon_sweep *sw = sysmon_sweep(t->d->sys, SWEEP_MAX_AGE_NS, &err);
         if (sw)
             sysmon_total(sw, t->id, &k.sys);
         else
-            log_warn("target %d: reading syscall counters: %s", (int)t->pid, strerror(-err));
+            log_warn("target %s: reading syscall counters: %s", t->label, strerror(-err));
     }
     heap_add(&k.heap, &t->heap_bank);
     k.total_ns += t->banked_ns;
@@ -448,7 +449,8 @@ void target_sample(struct target *t)
             row[CPU_COL_NIVCSW] = (double)delta(k.total_nivcsw, t->prev_nivcsw);
             append_row(t, FAM_CPU, now_ms, row);
         }
-        if (t->opts.fam[FAM_MEM] && k.members) {
+        /* a cgroup target lives with its cgroup: no member is a row of zeros, not a gap */
+        if (t->opts.fam[FAM_MEM] && (k.members || (target_is_cgroup(t) && t->state == TARGET_RUNNING))) {
             row = t->last[FAM_MEM];
             row[MEM_COL_RSS] = (double)k.rss;
             row[MEM_COL_VM] = (double)k.vm;
@@ -478,6 +480,8 @@ void target_sample(struct target *t)
     }
     t->prev_mono_ns = k.mono_ns;
     t->have_prev = true;
+    if (target_is_cgroup(t))
+        k.root_alive = cgroup_exists(t->cgroup, t->cgroup_id);
     if (t->state == TARGET_RUNNING && !k.root_alive)
         mark_exited(t);
     if (t->state == TARGET_EXITED && !k.entries)
@@ -495,6 +499,8 @@ void heap_on_event(void *arg, const struct heap_event *ev, const char *stack)
         return; /* unwatched since: its events are moot */
     snprintf(x.kind, sizeof(x.kind), "%s", heapmon_kind_name(ev->kind));
     x.pid = t->pid; /* the target, as for every alert: subscriptions and queries select by it */
+    memcpy(x.cgroup, t->cgroup, sizeof(x.cgroup));
+    memcpy(x.unit, t->unit, sizeof(x.unit));
     x.tgid = (pid_t)ev->tgid;
     x.uid = t->uid;
     if (procfs_comm((pid_t)ev->tgid, (pid_t)ev->tgid, x.comm, sizeof(x.comm)))
@@ -507,8 +513,8 @@ void heap_on_event(void *arg, const struct heap_event *ev, const char *stack)
     x.size = ev->size;
     x.stack_id = ev->stack_id;
     snprintf(x.stack, sizeof(x.stack), "%s", stack);
-    log_warn("heap misuse %s in %s[%d] tid %d (target %d): address 0x%llx size %llu at %s", x.kind, x.comm, (int)x.tgid,
-             (int)x.tid, (int)x.pid, (unsigned long long)x.addr, (unsigned long long)x.size, stack[0] ? stack : "?");
+    log_warn("heap misuse %s in %s[%d] tid %d (target %s): address 0x%llx size %llu at %s", x.kind, x.comm, (int)x.tgid,
+             (int)x.tid, t->label, (unsigned long long)x.addr, (unsigned long long)x.size, stack[0] ? stack : "?");
     alerts_begin(d->alerts, &x);
     alerts_end(d->alerts, &x);
 }

@@ -13,7 +13,8 @@
 
 struct procmon {
     struct procmon_bpf *skel;
-    int watched_fd, cpu_fd, counters_fd;
+    int watched_fd, cpu_fd, counters_fd, cgroups_fd;
+    uint32_t ncgroups; /* entries in watched_cgroups, mirrored to the kernel's gate */
     struct procmon_sweep sw;
     size_t members_cap, cpu_cap;
     int swept; /* sw holds a reading */
@@ -34,7 +35,8 @@ static void procmon_free_buffers(struct procmon *pm)
     free(pm->cvals);
 }
 
-static const char *const prog_names[] = { "handle_runtime", "handle_switch", "handle_fork", "handle_exit" };
+static const char *const prog_names[] = { "handle_runtime", "handle_switch", "handle_fork",
+                                          "handle_exit",    "handle_exec",   "handle_cgroup_attach" };
 
 const char *const *procmon_programs(size_t *n)
 {
@@ -84,6 +86,7 @@ int procmon_open(struct procmon **out)
     pm->watched_fd = bpf_map__fd(pm->skel->maps.watched);
     pm->cpu_fd = bpf_map__fd(pm->skel->maps.cpu);
     pm->counters_fd = bpf_map__fd(pm->skel->maps.counters);
+    pm->cgroups_fd = bpf_map__fd(pm->skel->maps.watched_cgroups);
     pm->members_cap = OSD_WATCHED_MAX;
     pm->cpu_cap = OSD_CPU_MAX;
     /* Full-size buffers: untouched pages of these never become resident. */
@@ -129,6 +132,22 @@ int procmon_add(struct procmon *pm, pid_t tgid, uint32_t target_id, uint32_t fla
         return -EEXIST;
     }
     return -errno;
+}
+
+int procmon_cgroup_add(struct procmon *pm, uint64_t cgroup_id, uint32_t target_id, uint32_t flags)
+{
+    struct watched_val w = { .target_id = target_id, .flags = flags };
+
+    if (bpf_map_update_elem(pm->cgroups_fd, &cgroup_id, &w, BPF_NOEXIST))
+        return errno == E2BIG || errno == ENOMEM ? -ENOSPC : -errno;
+    pm->skel->bss->cgroup_targets = ++pm->ncgroups;
+    return 0;
+}
+
+void procmon_cgroup_del(struct procmon *pm, uint64_t cgroup_id)
+{
+    if (bpf_map_delete_elem(pm->cgroups_fd, &cgroup_id) == 0 && pm->ncgroups)
+        pm->skel->bss->cgroup_targets = --pm->ncgroups;
 }
 
 int procmon_set_flags(struct procmon *pm, pid_t tgid, const struct watched_val *w)

@@ -150,7 +150,7 @@ static void on_alert(void *arg, const char *event, json_t *record, const struct 
     struct daemon *d = arg;
     json_t *params = json_pack("{s:s, s:O}", "event", event, "anomaly", record);
 
-    rpc_server_notify(d->rpc, OSD_N_ANOMALY, params, x->pid, x->uid);
+    rpc_server_notify(d->rpc, OSD_N_ANOMALY, params, x);
     json_decref(params);
 }
 

@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "osd_proto.h"
 #include "rpc.h"
+#include "rpc_select.h"
 #include "procfs.h"
 #include "targets.h"
 
@@ -58,41 +59,13 @@ static json_t *target_json(const struct target *t)
         json_object_set_new(det, "last_score", number_json(t->det.last_score > 1e300 ? 1e300 : t->det.last_score));
         json_object_set_new(det, "threshold", number_json(t->det.last_threshold));
     }
-    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o}", "pid", (int)t->pid, "comm", t->comm,
+    return json_pack("{s:i, s:o, s:o, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o}", "pid", (int)t->pid, "cgroup",
+                     target_is_cgroup(t) ? json_string(t->cgroup) : json_null(), "unit",
+                     t->unit[0] ? json_string(t->unit) : json_null(), "comm", t->comm,
                      "state", t->state == TARGET_RUNNING ? "running" : "exited", "watched_at", t->watched_at,
                      "exited_at", t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(), "members",
                      (json_int_t)t->nmembers, "samples", (json_int_t)target_samples(t), "options", opts, "last", last,
                      "detection", det);
-}
-
-static int get_pid(json_t *params, pid_t *pid, struct rpc_error *e)
-{
-    long long v;
-
-    if (param_int(params, "pid", true, 1, 0x7fffffff, &v, NULL, e))
-        return -1;
-    *pid = (pid_t)v;
-    return 0;
-}
-
-/* The target named by params.pid, if the client may use it. */
-static struct target *get_target(struct daemon *d, struct rpc_conn *c, json_t *params, struct rpc_error *e)
-{
-    struct target *t;
-    pid_t pid;
-
-    if (get_pid(params, &pid, e))
-        return NULL;
-    t = target_find(d, pid);
-    if (!t) {
-        rpc_fail(e, OSD_E_NOT_WATCHED, "pid", "pid %d is not watched (see 'list')", (int)pid);
-        return NULL;
-    }
-    if (!target_visible(t, rpc_conn_uid(c))) {
-        rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d is watched by another user", (int)pid);
-        return NULL;
-    }
-    return t;
 }
 
 /* The detection params of `watch`; absent ones keep the configured defaults. */
@@ -131,19 +104,89 @@ static int detect_params(struct daemon *d, json_t *p, struct detect_opts *o, str
     return 0;
 }
 
+/* Turns a target_watch*() error into the reply; `who` names the pid or cgroup. */
+static void watch_error(struct daemon *d, const struct watch_opts *o, int err, const struct target_sel *sel,
+                        const char *who, pid_t owner, const struct target *cg_owner, struct rpc_error *e)
+{
+    pid_t pid = sel->pid;
+
+    switch (err) {
+    case -ESRCH:
+        rpc_fail(e, OSD_E_NO_SUCH_PROCESS, "pid", "no such process: %d", (int)pid);
+        return;
+    case -EEXIST:
+        if (!pid)
+            rpc_fail(e, OSD_E_ALREADY_WATCHED, sel->field, "%s is already watched%s%s", who,
+                     cg_owner && cg_owner->unit[0] ? " as unit " : "", cg_owner && cg_owner->unit[0] ? cg_owner->unit : "");
+        else if (owner == pid || owner == 0)
+            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched", (int)pid);
+        else
+            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched as part of the tree of pid %d",
+                     (int)pid, (int)owner);
+        return;
+    case -EINVAL:
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "pid %d is a thread of process %d; watch %d (with threads: true)",
+                 (int)pid, (int)owner, (int)owner);
+        return;
+    case -EPERM:
+        if (pid)
+            rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d belongs to another user", (int)pid);
+        else
+            rpc_fail(e, OSD_E_PERMISSION, sel->field, "permission denied: %s is not delegated to you", who);
+        return;
+    case -ENOSYS:
+        rpc_fail(e, OSD_E_BPF, sel->field, "watching %s needs BPF, which is unavailable: %s", who, d->bpf_error);
+        return;
+    case -ENOTSUP: {
+        const char *fam = o->fam[FAM_NET] && !d->net ? "net" : o->fam[FAM_SYSCALL] && !d->sys ? "syscall" : "heap";
+        const char *why = o->fam[FAM_NET] && !d->net ? d->net_error
+                          : o->fam[FAM_SYSCALL] && !d->sys ? d->sys_error : d->heap_error;
+        rpc_fail(e, OSD_E_BPF, fam, "'%s' needs BPF, which is unavailable: %s", fam, why);
+        return;
+    }
+    case -ENOEXEC:
+        rpc_fail(e, OSD_E_BPF, "heap",
+                 "'heap' needs uprobes on the target's libc, but %s maps no libc.so.6 (statically linked or "
+                 "not a glibc program)", who);
+        return;
+    case -EIO:
+        rpc_fail(e, OSD_E_BPF, "heap", "'heap': cannot attach uprobes to the libc of %s (see the daemon log)", who);
+        return;
+    case -EDOM:
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "detector", "invalid detector parameters for %s", det_kind_name(o->detect.kind));
+        return;
+    case -EMFILE:
+        rpc_fail(e, OSD_E_LIMIT, NULL, "too many targets (max_targets=%d)", d->cfg.max_targets);
+        return;
+    case -ENOSPC:
+        if (pid)
+            rpc_fail(e, OSD_E_BPF, NULL, "BPF map 'watched' is full (%d processes)", OSD_WATCHED_MAX);
+        else
+            rpc_fail(e, OSD_E_BPF, NULL, "BPF map 'watched_cgroups' is full (%d cgroups)", OSD_CGROUPS_MAX);
+        return;
+    default:
+        rpc_fail(e, OSD_E_INTERNAL, NULL, "cannot watch %s: %s", who, strerror(-err));
+        return;
+    }
+}
+
 static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid",      "cpu",    "mem", "net",   "syscall", "heap", "children", "threads",
-                                           "interval_ms", "detector", "stride", "q", "calib", "window", NULL };
+    static const char *const allowed[] = { "pid",    "cgroup", "unit",        "cpu",      "mem",    "net",
+                                           "syscall", "heap",  "children",    "threads",  "interval_ms",
+                                           "detector", "stride", "q",         "calib",    "window", NULL };
     struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c) };
     bool present[FAM_MAX] = { false }, any = false, none = true;
-    struct target *t;
+    struct target *t, *cg_owner = NULL;
+    struct target_sel sel;
+    struct cgroup_ref cg;
+    char who[CGROUP_PATH_MAX + 16], msg[CGROUP_PATH_MAX * 2 + 256];
     long long iv;
-    pid_t pid, owner = 0;
+    pid_t owner = 0;
     int err;
 
-    if (params_only(p, allowed, e) || get_pid(p, &pid, e) || param_bool(p, "children", &o.children, NULL, e) ||
-        param_bool(p, "threads", &o.threads, NULL, e))
+    if (params_only(p, allowed, e) || rpc_sel_read(p, true, &sel, e) ||
+        param_bool(p, "children", &o.children, NULL, e) || param_bool(p, "threads", &o.threads, NULL, e))
         return NULL;
     for (int f = 0; f < FAM_MAX; f++) {
         if (param_bool(p, family_desc(f)->name, &o.fam[f], &present[f], e))
@@ -167,68 +210,38 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
         rpc_fail(e, OSD_E_INVALID_PARAMS, "threads", "'threads' needs 'cpu'");
         return NULL;
     }
-    err = target_watch(d, pid, &o, &t, &owner);
-    switch (err) {
-    case 0:
-        daemon_notify_status(d);
-        return json_pack("{s:o}", "target", target_json(t));
-    case -ESRCH:
-        rpc_fail(e, OSD_E_NO_SUCH_PROCESS, "pid", "no such process: %d", (int)pid);
-        return NULL;
-    case -EEXIST:
-        if (owner == pid || owner == 0)
-            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched", (int)pid);
-        else
-            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched as part of the tree of pid %d",
-                     (int)pid, (int)owner);
-        return NULL;
-    case -EINVAL:
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "pid %d is a thread of process %d; watch %d (with threads: true)",
-                 (int)pid, (int)owner, (int)owner);
-        return NULL;
-    case -EPERM:
-        rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d belongs to another user", (int)pid);
-        return NULL;
-    case -ENOTSUP: {
-        const char *fam = o.fam[FAM_NET] && !d->net ? "net" : o.fam[FAM_SYSCALL] && !d->sys ? "syscall" : "heap";
-        const char *why = o.fam[FAM_NET] && !d->net ? d->net_error
-                          : o.fam[FAM_SYSCALL] && !d->sys ? d->sys_error : d->heap_error;
-        rpc_fail(e, OSD_E_BPF, fam, "'%s' needs BPF, which is unavailable: %s", fam, why);
+    if (sel.pid) {
+        snprintf(who, sizeof(who), "pid %d", (int)sel.pid);
+        err = target_watch(d, sel.pid, &o, &t, &owner);
+    } else {
+        /* the path as given (normalised), so errors name what the client sent */
+        err = cgroup_resolve(sel.unit[0] ? NULL : sel.cgroup, sel.unit[0] ? sel.unit : NULL, &cg, msg, sizeof(msg));
+        if (err) {
+            rpc_fail(e, err == -ENOENT ? OSD_E_NO_SUCH_PROCESS : OSD_E_INVALID_PARAMS, sel.field, "%s", msg);
+            return NULL;
+        }
+        snprintf(who, sizeof(who), "%s %s", sel.unit[0] ? "unit" : "cgroup", sel.unit[0] ? sel.unit : cg.path);
+        err = target_watch_cgroup(d, &cg, &o, &t, &cg_owner);
+    }
+    if (err) {
+        watch_error(d, &o, err, &sel, who, owner, cg_owner, e);
         return NULL;
     }
-    case -ENOEXEC:
-        rpc_fail(e, OSD_E_BPF, "heap",
-                 "'heap' needs uprobes on the target's libc, but pid %d maps no libc.so.6 (statically linked or "
-                 "not a glibc program)", (int)pid);
-        return NULL;
-    case -EIO:
-        rpc_fail(e, OSD_E_BPF, "heap", "'heap': cannot attach uprobes to the libc of pid %d (see the daemon log)",
-                 (int)pid);
-        return NULL;
-    case -EDOM:
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "detector", "invalid detector parameters for %s", det_kind_name(o.detect.kind));
-        return NULL;
-    case -EMFILE:
-        rpc_fail(e, OSD_E_LIMIT, NULL, "too many targets (max_targets=%d)", d->cfg.max_targets);
-        return NULL;
-    case -ENOSPC:
-        rpc_fail(e, OSD_E_BPF, NULL, "BPF map 'watched' is full (%d processes)", OSD_WATCHED_MAX);
-        return NULL;
-    default:
-        rpc_fail(e, OSD_E_INTERNAL, NULL, "cannot watch pid %d: %s", (int)pid, strerror(-err));
-        return NULL;
-    }
+    daemon_notify_status(d);
+    return json_pack("{s:o}", "target", target_json(t));
 }
 
 static json_t *m_unwatch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", NULL };
     struct target *t;
     json_t *r;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)))
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)))
         return NULL;
-    r = json_pack("{s:i, s:I}", "pid", (int)t->pid, "samples", (json_int_t)target_samples(t));
+    r = json_pack("{s:I}", "samples", (json_int_t)target_samples(t));
+    if (r)
+        rpc_target_keys(r, t);
     target_unwatch(t);
     daemon_notify_status(d);
     return r;
@@ -321,12 +334,13 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
         progs = json_array();
         for (size_t i = 0; i < progs_n; i++)
             json_array_append_new(progs, json_string(names[i]));
-        bpf = json_pack("{s:s, s:o, s:I, s:i, s:I, s:i, s:I, s:I, s:I, s:I}", "cpu_source", "bpf", "programs", progs,
+        bpf = json_pack("{s:s, s:o, s:I, s:i, s:I, s:i, s:I, s:I, s:I, s:I, s:I}", "cpu_source", "bpf", "programs", progs,
                         "watched_entries", (json_int_t)st.watched_entries, "watched_max", OSD_WATCHED_MAX,
                         "cpu_entries", (json_int_t)st.cpu_entries, "cpu_max", OSD_CPU_MAX, "watched_full",
                         (json_int_t)st.counters[OSD_CNT_WATCHED_FULL], "cpu_full",
                         (json_int_t)st.counters[OSD_CNT_CPU_FULL], "forks_followed",
-                        (json_int_t)st.counters[OSD_CNT_FORKS], "exits_seen", (json_int_t)st.counters[OSD_CNT_EXITS]);
+                        (json_int_t)st.counters[OSD_CNT_FORKS], "exits_seen", (json_int_t)st.counters[OSD_CNT_EXITS],
+                        "cgroup_joins", (json_int_t)st.counters[OSD_CNT_CGROUP_JOINS]);
     } else {
         bpf = json_pack("{s:s, s:s}", "cpu_source", "procfs", "error", d->bpf_error);
     }
@@ -378,7 +392,7 @@ static json_t *series_json(const struct series *s, const struct family_desc *fd,
 
 static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "metric", "since", "until", "limit", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "metric", "since", "until", "limit", NULL };
     const char *metric = NULL;
     double since = 0, until = 1e16;
     long long limit = 0;
@@ -386,7 +400,7 @@ static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
     json_t *r;
     int f;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) || param_string(p, "metric", true, &metric, e) ||
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) || param_string(p, "metric", true, &metric, e) ||
         param_number(p, "since", &since, NULL, e) || param_number(p, "until", &until, NULL, e) ||
         param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e))
         return NULL;
@@ -397,12 +411,12 @@ static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
         return NULL;
     }
     if (!t->opts.fam[f]) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "target %d does not collect '%s' (watch it with --%s)",
-                 (int)t->pid, metric, metric);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "target %s does not collect '%s' (watch it with --%s)",
+                 t->label, metric, metric);
         return NULL;
     }
     r = series_json(&t->series[f], family_desc(f), since, until, limit);
-    json_object_set_new(r, "pid", json_integer(t->pid));
+    rpc_target_keys(r, t);
     json_object_set_new(r, "metric", json_string(metric));
     json_object_set_new(r, "interval_ms", json_integer(t->opts.interval_ms));
     json_object_set_new(r, "state", json_string(t->state == TARGET_RUNNING ? "running" : "exited"));
@@ -418,16 +432,16 @@ static int cmp_busy(const void *a, const void *b)
 
 static json_t *m_threads(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", NULL };
     struct thread_stat *sorted;
     struct target *t;
-    json_t *arr;
+    json_t *arr, *r;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)))
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)))
         return NULL;
     if (!t->opts.threads) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d is not watched per thread (watch it with --threads)",
-                 (int)t->pid);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %s is not watched per thread (watch it with --threads)",
+                 t->label);
         return NULL;
     }
     arr = json_array();
@@ -450,34 +464,43 @@ static json_t *m_threads(struct daemon *d, struct rpc_conn *c, json_t *p, struct
                                              (json_int_t)sorted[i].d_nivcsw));
     }
     free(sorted);
-    return json_pack("{s:i, s:f, s:o}", "pid", (int)t->pid, "time", t->threads_time, "threads", arr);
+    r = json_pack("{s:f, s:o}", "time", t->threads_time, "threads", arr);
+    if (r)
+        rpc_target_keys(r, t);
+    return r;
 }
 
 static json_t *m_anomalies(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "since", "until", "pid", "metric", "limit", NULL };
+    static const char *const allowed[] = { "since", "until", "pid", "cgroup", "unit", "metric", "limit", NULL };
     double since = 0, until = 1e16;
     const char *metric = NULL;
-    long long pid = 0, limit = 0;
+    long long limit = 0;
+    struct target_sel sel;
+    struct anomaly_filter f;
 
     if (params_only(p, allowed, e) || param_number(p, "since", &since, NULL, e) ||
-        param_number(p, "until", &until, NULL, e) || param_int(p, "pid", false, 1, 0x7fffffff, &pid, NULL, e) ||
+        param_number(p, "until", &until, NULL, e) || rpc_sel_read(p, false, &sel, e) ||
         param_string(p, "metric", false, &metric, e) || param_int(p, "limit", false, 1, 10000000, &limit, NULL, e))
         return NULL;
+    rpc_sel_filter(d, &sel, &f);
     return json_pack("{s:o}", "anomalies",
-                     alerts_query(d->alerts, since, until, (pid_t)pid, metric, (size_t)limit, rpc_conn_uid(c)));
+                     alerts_query(d->alerts, since, until, &f, metric, (size_t)limit, rpc_conn_uid(c)));
 }
 
 static json_t *m_subscribe(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", NULL };
-    long long pid = 0;
+    static const char *const allowed[] = { "pid", "cgroup", "unit", NULL };
+    struct target_sel sel;
+    struct anomaly_filter f;
 
-    (void)d;
-    if (params_only(p, allowed, e) || param_int(p, "pid", false, 1, 0x7fffffff, &pid, NULL, e))
+    if (params_only(p, allowed, e) || rpc_sel_read(p, false, &sel, e))
         return NULL;
-    rpc_conn_subscribe(c, (pid_t)pid);
-    return json_pack("{s:b, s:i}", "subscribed", 1, "pid", (int)pid);
+    rpc_sel_filter(d, &sel, &f);
+    rpc_conn_subscribe(c, &f);
+    return json_pack("{s:b, s:i, s:o, s:o}", "subscribed", 1, "pid", (int)sel.pid, "cgroup",
+                     f.cgroup[0] ? json_string(f.cgroup) : json_null(), "unit",
+                     sel.unit[0] ? json_string(sel.unit) : json_null());
 }
 
 static json_t *m_config_get(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
@@ -530,17 +553,17 @@ static int cmp_time(const void *a, const void *b)
 
 static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "sort", "limit", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "sort", "limit", NULL };
     const struct sysmon_sweep *sw;
     const char *sort = "count";
     struct sys_row *rows;
     size_t first, n;
     long long limit = 0;
     struct target *t;
-    json_t *arr;
+    json_t *arr, *r;
     int err;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) || param_string(p, "sort", false, &sort, e) ||
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) || param_string(p, "sort", false, &sort, e) ||
         param_int(p, "limit", false, 1, 100000, &limit, NULL, e))
         return NULL;
     if (strcmp(sort, "count") && strcmp(sort, "time")) {
@@ -548,8 +571,8 @@ static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struc
         return NULL;
     }
     if (!t->opts.fam[FAM_SYSCALL]) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d does not collect syscalls (watch it with --syscall)",
-                 (int)t->pid);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %s does not collect syscalls (watch it with --syscall)",
+                 t->label);
         return NULL;
     }
     sw = sysmon_sweep(d->sys, 0, &err);
@@ -577,16 +600,20 @@ static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struc
                                              sysmon_quantile(v->hist, 0.99)));
     }
     free(rows);
-    return json_pack("{s:i, s:o}", "pid", (int)t->pid, "syscalls", arr);
+    r = json_pack("{s:o}", "syscalls", arr);
+    if (r)
+        rpc_target_keys(r, t);
+    return r;
 }
 
 static json_t *m_trace(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "syscalls", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "syscalls", NULL };
     bool syscalls = false, present;
     struct target *t;
+    json_t *r;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) ||
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) ||
         param_bool(p, "syscalls", &syscalls, &present, e))
         return NULL;
     if (!syscalls) {
@@ -594,16 +621,19 @@ static json_t *m_trace(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
         return NULL;
     }
     if (!t->opts.fam[FAM_SYSCALL]) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d does not collect syscalls (watch it with --syscall)",
-                 (int)t->pid);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %s does not collect syscalls (watch it with --syscall)",
+                 t->label);
         return NULL;
     }
-    if (!c || rpc_conn_trace(c, t->pid)) {
+    if (!c || rpc_conn_trace(c, t->id)) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "this connection already traces a target; open another one");
         return NULL;
     }
     target_trace_start(t);
-    return json_pack("{s:b, s:i}", "tracing", 1, "pid", (int)t->pid);
+    r = json_pack("{s:b}", "tracing", 1);
+    if (r)
+        rpc_target_keys(r, t);
+    return r;
 }
 
 json_t *rpc_dispatch(struct daemon *d, struct rpc_conn *c, const struct rpc_request *req, struct rpc_error *e)

@@ -27,7 +27,8 @@ OSDCTL_BIN = os.environ.get("OSDCTL_BIN", "")
 SANITIZED = os.environ.get("OSD_SANITIZED") == "1"
 # ASan makes start-up and shutdown several times slower; sampling itself is not timed by it.
 SLOW = 3.0 if SANITIZED else 1.0
-BPF_PROGRAMS = {"handle_runtime", "handle_switch", "handle_fork", "handle_exit"}  # procmon.bpf.c
+BPF_PROGRAMS = {"handle_runtime", "handle_switch", "handle_fork", "handle_exit", "handle_exec",
+                "handle_cgroup_attach"}  # procmon.bpf.c
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
