@@ -12,7 +12,8 @@
 
 /* watched_val.flags */
 #define OSD_W_CHILDREN (1u << 0) /* fork of a member adds the child */
-#define OSD_W_THREADS (1u << 1)  /* account CPU per thread, not per process */
+#define OSD_W_THREADS (1u << 1)  /* account CPU per thread, not per process; other families
+                                  * per thread too, beside the per-target totals */
 #define OSD_W_DEAD (1u << 2)     /* every thread has exited; user space reaps it */
 #define OSD_W_NET (1u << 3)      /* count network bytes (net.bpf.c) */
 #define OSD_W_SYSCALL (1u << 4)  /* count syscalls (syscall.bpf.c) */
@@ -32,6 +33,13 @@ struct watched_val {
 /* Key of the `cpu` map: tid is 0 unless the target accounts per thread. */
 struct cpu_key {
     __u32 tgid;
+    __u32 tid;
+};
+
+/* Key of the per-thread maps of the other collectors (net, syscall, heap): slots exist
+ * only for targets watched with OSD_W_THREADS, beside their per-target totals. */
+struct thread_key {
+    __u32 target_id;
     __u32 tid;
 };
 

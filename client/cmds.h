@@ -25,7 +25,7 @@ struct watch_opts {
     char **cmd;             /* --exec: CMD and its arguments, NULL-terminated (points into argv) */
 };
 
-struct pid_opts {           /* unwatch, threads */
+struct pid_opts {           /* unwatch */
     pid_t pid;                 /* 0 when named by unit or cgroup */
     struct target_arg tgt;
     int json, help;
@@ -64,6 +64,13 @@ struct syscalls_opts {
     int json, help;
 };
 
+struct threads_opts {
+    pid_t pid;                 /* 0 when named by unit or cgroup */
+    struct target_arg tgt;
+    const char *sort;          /* "cpu", "net", "syscall" or "heap"; NULL: the daemon's default (cpu) */
+    int json, help;
+};
+
 struct trace_opts {
     pid_t pid;
     struct target_arg tgt;
@@ -91,6 +98,7 @@ int pid_parse(int argc, char **argv, struct pid_opts *o, char *why, size_t whyle
 int plain_parse(int argc, char **argv, struct plain_opts *o, char *why, size_t whylen);
 int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t whylen);
 int syscalls_parse(int argc, char **argv, struct syscalls_opts *o, char *why, size_t whylen);
+int threads_parse(int argc, char **argv, struct threads_opts *o, char *why, size_t whylen);
 int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t whylen);
 int export_parse(int argc, char **argv, struct export_opts *o, char *why, size_t whylen);
 

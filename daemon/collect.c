@@ -17,6 +17,7 @@
 #include "procfs.h"
 #include "state.h"
 #include "targets.h"
+#include "thread_stats.h"
 
 /* A sweep older than this is re-read; targets ticking together share one read. */
 #define SWEEP_MAX_AGE_NS (20 * 1000 * 1000LL)
@@ -98,10 +99,17 @@ static bool thread_exists(uint32_t tgid, uint32_t tid)
     return stat(path, &st) == 0;
 }
 
+/* Tids whose slots are to be deleted from the other families' per-thread maps. */
+struct dead_tids {
+    uint32_t *tid;
+    size_t n;
+};
+
 /* Per-thread view: deltas against the previous tick; threads gone from /proc for two
  * ticks are banked and their slots deleted so the map does not fill with dead tids. */
 static void update_threads(struct target *t, const struct procmon_sweep *sw, size_t first, size_t n,
-                           const uint32_t *reaped, size_t nreaped, double dt_ns, bool *banked)
+                           const uint32_t *reaped, size_t nreaped, double dt_ns, bool *banked,
+                           struct dead_tids *dead)
 {
     struct thread_stat *cur = calloc(n ? n : 1, sizeof(*cur));
     size_t m = 0, r = 0;
@@ -124,6 +132,7 @@ static void update_threads(struct target *t, const struct procmon_sweep *sw, siz
                 t->banked_nivcsw += c->v.nivcsw;
                 procmon_forget_cpu(t->d->pm, &c->k);
                 banked[i - first] = true;
+                dead->tid[dead->n++] = c->k.tid;
                 continue;
             }
         }
@@ -141,6 +150,7 @@ static void update_threads(struct target *t, const struct procmon_sweep *sw, siz
         m++;
     }
     qsort(cur, m, sizeof(*cur), cmp_thread);
+    thread_stats_fill(t, cur, m, SWEEP_MAX_AGE_NS);
     free(t->threads);
     t->threads = cur;
     t->nthreads = m;
@@ -174,6 +184,7 @@ static int sample_bpf(struct target *t, struct tick *k)
     const struct procmon_sweep *sw;
     size_t first, n, n_members, nreaped = 0;
     uint32_t *reaped = NULL;
+    struct dead_tids dead = { 0 };
     bool *banked;
     int err;
 
@@ -219,13 +230,16 @@ static int sample_bpf(struct target *t, struct tick *k)
     /* members are sorted by tgid, so reaped is too */
     procmon_target_cpu(sw, t->id, &first, &n);
     banked = calloc(n ? n : 1, sizeof(*banked));
-    if (!banked) {
+    dead.tid = calloc(n ? n : 1, sizeof(*dead.tid));
+    if (!banked || !dead.tid) {
+        free(dead.tid);
+        free(banked);
         free(reaped);
         return -ENOMEM;
     }
     if (t->opts.threads)
         update_threads(t, sw, first, n, reaped, nreaped,
-                       t->have_prev ? (double)(sw->mono_ns - t->prev_mono_ns) : 0, banked);
+                       t->have_prev ? (double)(sw->mono_ns - t->prev_mono_ns) : 0, banked, &dead);
     for (size_t i = first; i < first + n; i++) {
         const struct procmon_cpu *c = &sw->cpu[i];
 
@@ -235,8 +249,10 @@ static int sample_bpf(struct target *t, struct tick *k)
             t->banked_ns += c->v.oncpu_ns;
             t->banked_nvcsw += c->v.nvcsw;
             t->banked_nivcsw += c->v.nivcsw;
-            if (c->k.tid)
+            if (c->k.tid) {
                 procmon_forget_cpu(pm, &c->k);
+                dead.tid[dead.n++] = c->k.tid;
+            }
             continue;
         }
         k->total_ns += c->v.oncpu_ns;
@@ -248,6 +264,9 @@ static int sample_bpf(struct target *t, struct tick *k)
     k->entries = n_members - nreaped;
     if (nreaped)
         procmon_invalidate(pm);
+    qsort(dead.tid, dead.n, sizeof(*dead.tid), cmp_u32);
+    thread_stats_forget(t, dead.tid, dead.n);
+    free(dead.tid);
     free(banked);
     free(reaped);
     return 0;

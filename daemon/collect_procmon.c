@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bpf_sweep.h"
 #include "log.h"
 #include "procmon.skel.h"
 
@@ -193,31 +194,6 @@ static int cmp_cpu(const void *a, const void *b)
     return (x->k.tid > y->k.tid) - (x->k.tid < y->k.tid);
 }
 
-/* Reads a whole hash map with BPF_MAP_LOOKUP_BATCH: one syscall per few thousand
- * entries instead of two per entry. */
-static int read_batch(int fd, void *keys, size_t ksz, void *vals, size_t vsz, size_t cap, size_t *n)
-{
-    uint64_t in_tok = 0, out_tok = 0;
-    int first = 1;
-
-    *n = 0;
-    while (*n < cap) {
-        __u32 count = (__u32)(cap - *n);
-        DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        int err = bpf_map_lookup_batch(fd, first ? NULL : &in_tok, &out_tok, (char *)keys + *n * ksz,
-                                       (char *)vals + *n * vsz, &count, &opts);
-
-        if (err && errno != ENOENT)
-            return -errno;
-        *n += count;
-        if (err) /* ENOENT: the walk is complete */
-            return 0;
-        in_tok = out_tok;
-        first = 0;
-    }
-    return 0;
-}
-
 static int sweep_read(struct procmon *pm)
 {
     uint32_t *wkeys = pm->wkeys;
@@ -228,7 +204,7 @@ static int sweep_read(struct procmon *pm)
     int err;
 
     pm->sw.mono_ns = mono_ns();
-    err = read_batch(pm->watched_fd, wkeys, sizeof(*wkeys), wvals, sizeof(*wvals), pm->members_cap, &n);
+    err = bpf_batch_read(pm->watched_fd, wkeys, sizeof(*wkeys), wvals, sizeof(*wvals), pm->members_cap, &n);
     if (err)
         return err;
     for (i = 0; i < n; i++) {
@@ -236,7 +212,7 @@ static int sweep_read(struct procmon *pm)
         pm->sw.members[i].w = wvals[i];
     }
     pm->sw.nmembers = n;
-    err = read_batch(pm->cpu_fd, ckeys, sizeof(*ckeys), cvals, sizeof(*cvals), pm->cpu_cap, &n);
+    err = bpf_batch_read(pm->cpu_fd, ckeys, sizeof(*ckeys), cvals, sizeof(*cvals), pm->cpu_cap, &n);
     if (err)
         return err;
     for (i = 0; i < n; i++) {

@@ -35,7 +35,7 @@ struct daemon {
     struct netmon *net;        /* NULL: network counting unavailable (net_error says why) */
     struct sysmon *sys;        /* NULL: syscall counting unavailable */
     struct heapmon *heap;      /* NULL: heap collection unavailable (heap_error says why) */
-    char net_error[128], sys_error[128], heap_error[128];
+    char net_error[200], sys_error[128], heap_error[128];
     struct target *targets;    /* list head, newest last (see targets.c) */
     int ntargets;
     uint32_t next_target_id;

@@ -274,13 +274,25 @@ static long self_rss_bytes(void)
     return pages * sysconf(_SC_PAGESIZE);
 }
 
+/* The fill of a collector's per-thread map (targets watched with threads: true). */
+static json_t *threads_status(struct bpf_sweep *sw, uint64_t full)
+{
+    /* a recent reading will do: status polled by many clients must not re-read the map */
+    bool ok = bpf_sweep_read(sw, 200 * 1000 * 1000LL) == 0;
+
+    return json_pack("{s:I, s:I, s:I}", "entries", (json_int_t)(ok ? sw->n : 0), "max", (json_int_t)sw->cap, "full",
+                     (json_int_t)full);
+}
+
 static json_t *net_status(struct daemon *d)
 {
     if (!d->net)
         return json_pack("{s:s, s:b, s:s}", "source", "none", "loaded", 0, "error",
                          d->net_error[0] ? d->net_error : "not loaded: no target has collected net yet");
-    return json_pack("{s:s, s:b, s:i, s:I}", "source", netmon_source(d->net), "attached", netmon_users(d->net) > 0,
-                     "targets", netmon_users(d->net), "map_full", (json_int_t)netmon_full(d->net));
+    return json_pack("{s:s, s:b, s:i, s:I, s:o}", "source", netmon_source(d->net), "attached",
+                     netmon_users(d->net) > 0, "targets", netmon_users(d->net), "map_full",
+                     (json_int_t)netmon_counter(d->net, OSD_NET_CNT_FULL), "threads",
+                     threads_status(netmon_threads(d->net), netmon_counter(d->net, OSD_NET_CNT_THREADS_FULL)));
 }
 
 static json_t *sys_status(struct daemon *d)
@@ -294,18 +306,24 @@ static json_t *sys_status(struct daemon *d)
     for (struct target *t = d->targets; t; t = t->next)
         tracing += t->tracers > 0;
     sw = sysmon_sweep(d->sys, 200 * 1000 * 1000LL, &err);
-    return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I, s:I}", "attached", sysmon_users(d->sys) > 0, "targets",
+    return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I, s:I, s:o}", "attached", sysmon_users(d->sys) > 0, "targets",
                      sysmon_users(d->sys), "tracing", tracing, "entries", (json_int_t)(sw ? sw->n : 0), "entries_max",
                      OSD_SYS_MAX, "map_full", (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_FULL), "trace_dropped",
-                     (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_DROPS));
+                     (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_DROPS), "threads",
+                     threads_status(sysmon_threads(d->sys), sysmon_counter(d->sys, OSD_SYS_CNT_THREADS_FULL)));
 }
 
 static json_t *heap_status(struct daemon *d)
 {
+    json_t *r;
+
     if (!d->heap)
         return json_pack("{s:b, s:b, s:s}", "attached", 0, "loaded", 0, "error",
                          d->heap_error[0] ? d->heap_error : "not loaded: no target has collected heap yet");
-    return heapmon_status(d->heap);
+    r = heapmon_status(d->heap);
+    json_object_set_new(r, "threads", threads_status(heapmon_threads(d->heap),
+                                                     heapmon_counter(d->heap, OSD_HEAP_CNT_THREADS_FULL)));
+    return r;
 }
 
 static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
@@ -423,26 +441,173 @@ static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
     return r;
 }
 
+enum thread_sort { SORT_CPU, SORT_NET, SORT_SYSCALL, SORT_HEAP };
+
+static uint64_t heap_live(const struct thread_stat *th)
+{
+    return th->heap.alloc_bytes > th->heap.free_bytes ? th->heap.alloc_bytes - th->heap.free_bytes : 0;
+}
+
+static uint64_t heap_outstanding(const struct thread_stat *th)
+{
+    return th->heap.allocs > th->heap.frees ? th->heap.allocs - th->heap.frees : 0;
+}
+
+/* The last interval first; among equals (e.g. all idle now), the totals since the watch. */
+static void sort_key(const struct thread_stat *th, enum thread_sort by, double *now, double *total)
+{
+    switch (by) {
+    case SORT_NET:
+        *now = (double)(th->d_net.tx_bytes + th->d_net.rx_bytes);
+        *total = (double)(th->net.tx_bytes + th->net.rx_bytes);
+        break;
+    case SORT_SYSCALL:
+        *now = (double)th->d_sys_calls;
+        *total = (double)th->sys.count;
+        break;
+    case SORT_HEAP: /* live bytes are a level, not a count: no interval figure */
+        *now = *total = (double)heap_live(th);
+        break;
+    default:
+        *now = th->cpu_pct;
+        *total = (double)th->oncpu_ns;
+    }
+}
+
+static enum thread_sort sort_by; /* qsort has no context; the loop thread is the only caller */
+
+/* Largest first; then by tid so the order is stable between calls. */
 static int cmp_busy(const void *a, const void *b)
 {
     const struct thread_stat *x = a, *y = b;
+    double nx, tx, ny, ty;
 
-    return (x->cpu_pct < y->cpu_pct) - (x->cpu_pct > y->cpu_pct);
+    sort_key(x, sort_by, &nx, &tx);
+    sort_key(y, sort_by, &ny, &ty);
+    if (nx != ny)
+        return nx < ny ? 1 : -1;
+    if (tx != ty)
+        return tx < ty ? 1 : -1;
+    return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+#define THREAD_TOP_SYSCALLS 5
+
+/* The thread's most frequent syscalls since the watch, from the per-thread map. */
+static json_t *thread_top_syscalls(struct bpf_sweep *sw, uint32_t target_id, uint32_t tid)
+{
+    const struct sys_thread_key *k;
+    const struct sys_val *top[THREAD_TOP_SYSCALLS] = { NULL };
+    uint32_t nr[THREAD_TOP_SYSCALLS] = { 0 };
+    size_t first, n, lo, hi;
+    json_t *arr = json_array();
+
+    bpf_sweep_slice(sw, target_id, &first, &n);
+    /* the slice is sorted by (tid, nr): binary search of the thread's first entry */
+    lo = first, hi = first + n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        k = bpf_sweep_key(sw, mid);
+        if (k->tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < first + n && (k = bpf_sweep_key(sw, i))->tid == tid; i++) {
+        const struct sys_val *v = bpf_sweep_val(sw, i);
+        int j = THREAD_TOP_SYSCALLS - 1;
+
+        if (top[j] && top[j]->count >= v->count)
+            continue;
+        for (; j > 0 && (!top[j - 1] || top[j - 1]->count < v->count); j--) {
+            top[j] = top[j - 1];
+            nr[j] = nr[j - 1];
+        }
+        top[j] = v;
+        nr[j] = k->nr;
+    }
+    for (int j = 0; j < THREAD_TOP_SYSCALLS && top[j]; j++)
+        json_array_append_new(arr, json_pack("{s:i, s:s, s:I, s:I}", "nr", (int)nr[j], "name", syscall_name(nr[j]),
+                                             "count", (json_int_t)top[j]->count, "errors",
+                                             (json_int_t)top[j]->errors));
+    return arr;
+}
+
+static json_t *thread_json(const struct target *t, const struct thread_stat *th, struct bpf_sweep *sys_sw)
+{
+    char comm[32] = "";
+    json_t *o;
+
+    procfs_comm((pid_t)th->tgid, (pid_t)th->tid, comm, sizeof(comm));
+    o = json_pack("{s:i, s:i, s:s, s:f, s:I, s:I, s:I}", "tid", (int)th->tid, "tgid", (int)th->tgid, "comm", comm,
+                  "cpu_pct", th->cpu_pct, "oncpu_ns", (json_int_t)th->oncpu_ns, "ctx_voluntary",
+                  (json_int_t)th->d_nvcsw, "ctx_involuntary", (json_int_t)th->d_nivcsw);
+    if (t->opts.fam[FAM_NET])
+        json_object_set_new(o, "net",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "tx_bytes",
+                                      (json_int_t)th->d_net.tx_bytes, "rx_bytes", (json_int_t)th->d_net.rx_bytes,
+                                      "tx_calls", (json_int_t)th->d_net.tx_calls, "rx_calls",
+                                      (json_int_t)th->d_net.rx_calls, "tx_bytes_total", (json_int_t)th->net.tx_bytes,
+                                      "rx_bytes_total", (json_int_t)th->net.rx_bytes, "tx_calls_total",
+                                      (json_int_t)th->net.tx_calls, "rx_calls_total", (json_int_t)th->net.rx_calls));
+    if (t->opts.fam[FAM_SYSCALL])
+        json_object_set_new(o, "syscall",
+                            json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:o}", "calls",
+                                      (json_int_t)th->d_sys_calls, "errors", (json_int_t)th->d_sys_errors, "p50_ns",
+                                      number_json(th->sys_p50_ns), "p99_ns", number_json(th->sys_p99_ns),
+                                      "calls_total", (json_int_t)th->sys.count, "errors_total",
+                                      (json_int_t)th->sys.errors, "total_ns", (json_int_t)th->sys.total_ns, "top",
+                                      sys_sw ? thread_top_syscalls(sys_sw, t->id, th->tid) : json_array()));
+    if (t->opts.fam[FAM_HEAP])
+        json_object_set_new(o, "heap",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "live_bytes",
+                                      (json_int_t)heap_live(th), "outstanding", (json_int_t)heap_outstanding(th),
+                                      "allocs",
+                                      (json_int_t)th->d_heap_allocs, "frees", (json_int_t)th->d_heap_frees,
+                                      "alloc_bytes", (json_int_t)th->d_heap_alloc_bytes, "allocs_total",
+                                      (json_int_t)th->heap.allocs, "frees_total", (json_int_t)th->heap.frees,
+                                      "alloc_bytes_total", (json_int_t)th->heap.alloc_bytes));
+    return o;
 }
 
 static json_t *m_threads(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "cgroup", "unit", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "sort", NULL };
+    static const char *const sorts[] = { [SORT_CPU] = "cpu", [SORT_NET] = "net", [SORT_SYSCALL] = "syscall",
+                                         [SORT_HEAP] = "heap" };
+    static const enum family sort_fam[] = { [SORT_CPU] = FAM_CPU, [SORT_NET] = FAM_NET,
+                                            [SORT_SYSCALL] = FAM_SYSCALL, [SORT_HEAP] = FAM_HEAP };
+    struct bpf_sweep *sys_sw = NULL;
     struct thread_stat *sorted;
+    const char *sort = NULL;
+    enum thread_sort by = SORT_CPU;
     struct target *t;
     json_t *arr, *r;
 
-    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)))
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) || param_string(p, "sort", false, &sort, e))
         return NULL;
     if (!t->opts.threads) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %s is not watched per thread (watch it with --threads)",
                  t->label);
         return NULL;
+    }
+    if (sort) {
+        while (by <= SORT_HEAP && strcmp(sort, sorts[by]))
+            by++;
+        if (by > SORT_HEAP) {
+            rpc_fail(e, OSD_E_INVALID_PARAMS, "sort", "unknown sort '%s' (expected cpu, net, syscall or heap)", sort);
+            return NULL;
+        }
+        if (!t->opts.fam[sort_fam[by]]) {
+            rpc_fail(e, OSD_E_INVALID_PARAMS, "sort", "cannot sort by '%s': target %s does not collect it", sort,
+                     t->label);
+            return NULL;
+        }
+    }
+    if (t->opts.fam[FAM_SYSCALL] && d->sys) {
+        sys_sw = sysmon_threads(d->sys);
+        if (bpf_sweep_read(sys_sw, 200 * 1000 * 1000LL))
+            sys_sw = NULL; /* no top list; the counts come from the last tick anyway */
     }
     arr = json_array();
     sorted = malloc((t->nthreads ? t->nthreads : 1) * sizeof(*sorted));
@@ -453,18 +618,12 @@ static json_t *m_threads(struct daemon *d, struct rpc_conn *c, json_t *p, struct
     }
     if (t->nthreads) /* t->threads is NULL before the first per-thread reading */
         memcpy(sorted, t->threads, t->nthreads * sizeof(*sorted));
+    sort_by = by;
     qsort(sorted, t->nthreads, sizeof(*sorted), cmp_busy);
-    for (size_t i = 0; i < t->nthreads; i++) {
-        char comm[32] = "";
-        procfs_comm((pid_t)sorted[i].tgid, (pid_t)sorted[i].tid, comm, sizeof(comm));
-        json_array_append_new(arr, json_pack("{s:i, s:i, s:s, s:f, s:I, s:I, s:I}", "tid", (int)sorted[i].tid,
-                                             "tgid", (int)sorted[i].tgid, "comm", comm, "cpu_pct", sorted[i].cpu_pct,
-                                             "oncpu_ns", (json_int_t)sorted[i].oncpu_ns, "ctx_voluntary",
-                                             (json_int_t)sorted[i].d_nvcsw, "ctx_involuntary",
-                                             (json_int_t)sorted[i].d_nivcsw));
-    }
+    for (size_t i = 0; i < t->nthreads; i++)
+        json_array_append_new(arr, thread_json(t, &sorted[i], sys_sw));
     free(sorted);
-    r = json_pack("{s:f, s:o}", "time", t->threads_time, "threads", arr);
+    r = json_pack("{s:f, s:s, s:o}", "time", t->threads_time, "sort", sorts[by], "threads", arr);
     if (r)
         rpc_target_keys(r, t);
     return r;

@@ -416,6 +416,8 @@ void target_unwatch(struct target *t)
 
     if (t->opts.fam[FAM_HEAP])
         heap_forget_members(t);
+    if (t->opts.fam[FAM_HEAP] && t->opts.threads && d->heap)
+        heapmon_forget_threads(d->heap, t->id);
     target_cgroup_gone(t); /* before the members go, so none joins again meanwhile */
     if (d->pm)
         procmon_remove_target(d->pm, t->id);

@@ -34,6 +34,15 @@ struct thread_stat {
     double cpu_pct;                           /* last interval */
     uint64_t d_nvcsw, d_nivcsw;               /* last interval */
     bool gone_once;                           /* thread missing from /proc at the last tick */
+    /* the other families the target collects (thread_stats.c): cumulative since the watch */
+    struct net_thread_val net;
+    struct sys_val sys;                       /* summed over syscalls */
+    struct heap_thread_val heap;
+    /* ... and during the last interval */
+    struct net_thread_val d_net;
+    uint64_t d_sys_calls, d_sys_errors;
+    double sys_p50_ns, sys_p99_ns;
+    uint64_t d_heap_allocs, d_heap_frees, d_heap_alloc_bytes;
 };
 
 /* Last CPU reading of one process, for the procfs fallback. */
