@@ -57,7 +57,12 @@ class NetDevQueue(OsdTestCase):
         report("net_devqueue", payload=payload, tx_bytes=tot["tx_bytes"], tx_calls=tot["tx_calls"],
                header_bytes=hdr, payload_seen=seen)
         self.assertEqual((tot["rx_bytes"], tot["rx_calls"]), (0, 0), f"the fallback counts no receive: {tot}")
-        self.assertEqual(tot["tcp_tx_bytes"], tot["tx_bytes"], f"all of it is TCP: {tot}")
+        # all of it is TCP, but for the odd header-only segment the kernel sends on the
+        # connection's behalf without its socket (a reset or time-wait ACK: seen once in CI,
+        # 66 bytes), which cannot be classified
+        self.assertEqual(tot["udp_tx_bytes"], 0, f"no UDP was sent: {tot}")
+        self.assertLessEqual(tot["tx_bytes"] - tot["tcp_tx_bytes"], 4 * hdr,
+                             f"everything but a few header-only segments is TCP: {tot}")
         # every skb counted carries hdr bytes of headers: what is left is payload, never more
         # than was sent, and (the skbs sent outside the tree's tasks being rare) nearly all of it
         self.assertLessEqual(seen, payload, f"tx_bytes - {hdr} x tx_calls = {seen} is more than the {payload} "
