@@ -5,10 +5,36 @@
 #include <linux/types.h>
 #endif
 
-#define OSD_SYS_MAX 65536   /* (target, syscall) pairs */
+#define OSD_SYS_SLOTS 64    /* counter slots; slot 0 means "not counted": 63 syscall targets */
+#define OSD_SYS_NR 512      /* syscall numbers counted apart per slot (x86_64 has < 512) */
+#define OSD_SYS_OTHER (OSD_SYS_NR - 1) /* bucket of any number >= OSD_SYS_OTHER or negative */
+#define OSD_SYS_MAX (OSD_SYS_SLOTS * OSD_SYS_NR) /* (slot, syscall) cells */
+#define OSD_SYS_SAMPLE_MAX 1024 /* latency measured for 1 call in N, N at most this */
+#define OSD_SYS_SAMPLE_DEFAULT 16 /* default N (config syscall_latency_sample) */
+#define OSD_SYS_SAMPLE_DROP 32  /* from this N on, a sample's task storage is deleted at exit */
 #define OSD_SYS_THREADS_MAX 65536 /* (target, thread, syscall) triples of OSD_W_THREADS targets */
 #define OSD_SYS_HIST 32     /* log2 latency buckets: bucket b holds [2^b, 2^(b+1)) ns */
 #define OSD_SYS_RINGBUF (4 << 20)
+
+/* `sys_info[slot]`: which target a slot counts for, and how (OSD_W_SYSCALL set while the
+ * slot is in use; OSD_W_TRACE, OSD_W_THREADS as the target asks). */
+struct sys_info {
+    __u32 target_id;
+    __u32 flags;
+};
+
+/* `sys_cnt[slot * OSD_SYS_NR + nr]`, per CPU: exact, counted at every exit. */
+struct sys_cnt {
+    __u64 count;
+    __u64 errors;
+};
+
+/* `sys_lat[slot * OSD_SYS_NR + nr]`, shared (atomic adds): from the sampled calls only;
+ * total_ns is already scaled by the sampling period (an estimate unless it is 1). */
+struct sys_lat {
+    __u64 total_ns;
+    __u64 hist[OSD_SYS_HIST];
+};
 
 struct sys_key {
     __u32 target_id;
@@ -49,8 +75,10 @@ struct sys_event {
 /* Indices of the `sys_counters` array. */
 enum osd_sys_counter {
     OSD_SYS_CNT_DROPS = 0,    /* trace events lost: ring buffer full */
-    OSD_SYS_CNT_FULL = 1,     /* syscalls not counted: `sys` map full */
+    OSD_SYS_CNT_FULL = 1,     /* unused since counters are arrays (kept: index is ABI of status) */
     OSD_SYS_CNT_THREADS_FULL = 2, /* counted for the target, not per thread: `sys_threads` full */
-    OSD_SYS_CNT_MAX = 3,
+    OSD_SYS_CNT_BIGPID = 3,   /* exits of members whose tgid is beyond `sys_slot` (pid_max
+                               * raised after start): found through `watched` instead */
+    OSD_SYS_CNT_MAX = 4,
 };
 #endif

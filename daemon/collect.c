@@ -204,6 +204,8 @@ static int sample_bpf(struct target *t, struct tick *k)
         if (w.flags & OSD_W_REAP) {
             /* Dead since the previous tick: its final switch-out has been counted. */
             reaped[nreaped++] = m->tgid;
+            if (t->sys_slot)
+                sysmon_member_gone(t->d->sys, (pid_t)m->tgid, t->sys_slot);
             heap_member(t, m->tgid, false, true, k);
             continue;
         }
@@ -222,6 +224,10 @@ static int sample_bpf(struct target *t, struct tick *k)
             continue;
         }
         heap_member(t, m->tgid, true, false, k);
+        /* the kernel sets the slot byte at fork/exec/cgroup attach; this also covers
+         * members added from /proc (and costs one byte store) */
+        if (t->sys_slot)
+            sysmon_member(t->d->sys, (pid_t)m->tgid, t->sys_slot);
         if ((pid_t)m->tgid == t->pid)
             k->root_alive = true;
         k->members++;

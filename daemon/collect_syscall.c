@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "collect_procmon.h"
 #include "log.h"
@@ -16,16 +17,23 @@
 
 struct sysmon {
     struct syscall_bpf *skel;
-    int sys_fd, cnt_fd;
+    int cnt_fd, info_fd, cells_fd;
     int users;
+    uint8_t *slot_bytes;   /* `sys_slot` mapped: one byte per tgid */
+    size_t slot_len;       /* bytes mapped (tgids covered, rounded up to a page) */
+    size_t slot_tgids;     /* tgids covered: 8 per array word */
+    struct sys_lat *lat;   /* `sys_lat` mapped */
+    size_t lat_len;
+    uint32_t slot_target[OSD_SYS_SLOTS]; /* target of each slot, 0: free */
+    uint32_t slot_flags[OSD_SYS_SLOTS];
     struct ring_buffer *rb;
     uv_poll_t poll;
     sysmon_event_cb cb;
     void *cb_arg;
     struct sysmon_sweep sw;
     int swept;
-    struct sys_key *keys; /* batch-read scratch */
-    struct sys_val *vals; /* ncpu values per key: the map is per-CPU */
+    uint32_t *keys;        /* batch scratch: one slot's keys */
+    struct sys_cnt *vals;  /* ncpu values per key: the map is per-CPU */
     int ncpu;
     struct bpf_sweep threads;
 };
@@ -50,10 +58,46 @@ static void on_readable(uv_poll_t *h, int status, int events)
 
 static void free_buffers(struct sysmon *sm)
 {
+    if (sm->slot_bytes)
+        munmap(sm->slot_bytes, sm->slot_len);
+    if (sm->lat)
+        munmap(sm->lat, sm->lat_len);
+    sm->slot_bytes = NULL;
+    sm->lat = NULL;
     free(sm->sw.e);
     free(sm->keys);
     free(sm->vals);
     bpf_sweep_free(&sm->threads);
+}
+
+/* pid_max now, capped at the kernel's limit (PID_MAX_LIMIT on 64-bit). */
+static size_t read_pid_max(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+    unsigned long v = 0;
+
+    if (f) {
+        if (fscanf(f, "%lu", &v) != 1)
+            v = 0;
+        fclose(f);
+    }
+    if (!v)
+        v = 32768;
+    return v > 4194304 ? 4194304 : v;
+}
+
+static void *map_mmap(int fd, size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t page_round(size_t n)
+{
+    size_t pg = 4096;
+
+    return (n + pg - 1) / pg * pg;
 }
 
 int sysmon_open(uv_loop_t *loop, int watched_fd, sysmon_event_cb cb, void *arg, struct sysmon **out)
@@ -70,13 +114,21 @@ int sysmon_open(uv_loop_t *loop, int watched_fd, sysmon_event_cb cb, void *arg, 
         err = -errno;
         goto err_free;
     }
+    sm->slot_tgids = (read_pid_max() + 7) / 8 * 8;
     err = bpf_map__reuse_fd(sm->skel->maps.watched, watched_fd);
+    if (!err)
+        err = bpf_map__set_max_entries(sm->skel->maps.sys_slot, (__u32)(sm->slot_tgids / 8));
     if (!err)
         err = syscall_bpf__load(sm->skel);
     if (err)
         goto err_destroy;
-    sm->sys_fd = bpf_map__fd(sm->skel->maps.sys);
     sm->cnt_fd = bpf_map__fd(sm->skel->maps.sys_counters);
+    sm->info_fd = bpf_map__fd(sm->skel->maps.sys_info);
+    sm->cells_fd = bpf_map__fd(sm->skel->maps.sys_cnt);
+    sm->slot_len = page_round(sm->slot_tgids);
+    sm->lat_len = page_round((size_t)OSD_SYS_MAX * sizeof(struct sys_lat));
+    sm->slot_bytes = map_mmap(bpf_map__fd(sm->skel->maps.sys_slot), sm->slot_len);
+    sm->lat = map_mmap(bpf_map__fd(sm->skel->maps.sys_lat), sm->lat_len);
     bpf_sweep_init(&sm->threads, bpf_map__fd(sm->skel->maps.sys_threads), sizeof(struct sys_thread_key),
                    sizeof(struct sys_val), OSD_SYS_THREADS_MAX);
     sm->rb = ring_buffer__new(bpf_map__fd(sm->skel->maps.sys_events), on_event, sm, NULL);
@@ -87,9 +139,9 @@ int sysmon_open(uv_loop_t *loop, int watched_fd, sysmon_event_cb cb, void *arg, 
     }
     /* full size, untouched pages never become resident */
     sm->sw.e = calloc(OSD_SYS_MAX, sizeof(*sm->sw.e));
-    sm->keys = calloc(OSD_SYS_MAX, sizeof(*sm->keys));
-    sm->vals = calloc((size_t)OSD_SYS_MAX * (size_t)sm->ncpu, sizeof(*sm->vals));
-    if (!sm->rb || !sm->sw.e || !sm->keys || !sm->vals) {
+    sm->keys = calloc(OSD_SYS_NR, sizeof(*sm->keys));
+    sm->vals = calloc((size_t)OSD_SYS_NR * (size_t)sm->ncpu, sizeof(*sm->vals));
+    if (!sm->rb || !sm->sw.e || !sm->keys || !sm->vals || !sm->slot_bytes || !sm->lat) {
         err = -ENOMEM;
         goto err_buffers;
     }
@@ -158,39 +210,51 @@ static int cmp_entry(const void *a, const void *b)
     return (x->k.nr > y->k.nr) - (x->k.nr < y->k.nr);
 }
 
+/* One slot's per-CPU counts, keys slot * OSD_SYS_NR + [0, OSD_SYS_NR), into sm->vals. */
+static int cells_read(struct sysmon *sm, uint32_t slot)
+{
+    uint32_t in_key = slot * OSD_SYS_NR - 1, out_key = 0; /* the batch starts after in_key */
+    __u32 count = OSD_SYS_NR;
+    DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err;
+
+    err = bpf_map_lookup_batch(sm->cells_fd, &in_key, &out_key, sm->keys, sm->vals, &count, &opts);
+    if (err && errno != ENOENT)
+        return -errno;
+    return count == OSD_SYS_NR ? 0 : -EIO;
+}
+
 static int sweep_read(struct sysmon *sm)
 {
-    uint64_t in_tok = 0, out_tok = 0;
     size_t n = 0;
-    int first = 1;
+    int err;
 
     sm->sw.mono_ns = mono_ns();
-    while (n < OSD_SYS_MAX) {
-        __u32 count = (__u32)(OSD_SYS_MAX - n);
-        DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        int err = bpf_map_lookup_batch(sm->sys_fd, first ? NULL : &in_tok, &out_tok, sm->keys + n,
-                                       sm->vals + n * (size_t)sm->ncpu, &count, &opts);
+    for (uint32_t slot = 1; slot < OSD_SYS_SLOTS; slot++) {
+        if (!sm->slot_target[slot])
+            continue;
+        if ((err = cells_read(sm, slot)))
+            return err;
+        for (uint32_t nr = 0; nr < OSD_SYS_NR; nr++) {
+            const struct sys_lat *l = &sm->lat[slot * OSD_SYS_NR + nr];
+            struct sysmon_entry *e = &sm->sw.e[n];
+            uint64_t count = 0, errors = 0;
 
-        if (err && errno != ENOENT)
-            return -errno;
-        n += count;
-        if (err)
-            break;
-        in_tok = out_tok;
-        first = 0;
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct sys_val *sum = &sm->sw.e[i].v;
-
-        sm->sw.e[i].k = sm->keys[i];
-        *sum = sm->vals[i * (size_t)sm->ncpu];
-        for (int c = 1; c < sm->ncpu; c++) {
-            const struct sys_val *v = &sm->vals[i * (size_t)sm->ncpu + (size_t)c];
-            sum->count += v->count;
-            sum->errors += v->errors;
-            sum->total_ns += v->total_ns;
+            for (int c = 0; c < sm->ncpu; c++) {
+                count += sm->vals[nr * (size_t)sm->ncpu + (size_t)c].count;
+                errors += sm->vals[nr * (size_t)sm->ncpu + (size_t)c].errors;
+            }
+            if (!count)
+                continue;
+            e->k.target_id = sm->slot_target[slot];
+            e->k.nr = nr;
+            e->v.count = count;
+            e->v.errors = errors;
+            /* written by the kernel meanwhile: a torn pair of words is one sample off */
+            e->v.total_ns = __atomic_load_n(&l->total_ns, __ATOMIC_RELAXED);
             for (int b = 0; b < OSD_SYS_HIST; b++)
-                sum->hist[b] += v->hist[b];
+                e->v.hist[b] = __atomic_load_n(&l->hist[b], __ATOMIC_RELAXED);
+            n++;
         }
     }
     sm->sw.n = n;
@@ -240,19 +304,153 @@ void sysmon_total(const struct sysmon_sweep *sw, uint32_t target_id, struct sys_
     }
 }
 
-void sysmon_forget(struct sysmon *sm, uint32_t target_id)
+/* Clears every member byte holding slot: stale ones of a released slot (a fork racing
+ * the unwatch) must not count for the slot's next target. */
+static void slot_clear_members(struct sysmon *sm, uint32_t slot)
 {
-    const struct sysmon_sweep *sw;
-    size_t first, n;
+    for (size_t i = 0; i < sm->slot_tgids; i++)
+        if (sm->slot_bytes[i] == slot)
+            __atomic_store_n(&sm->slot_bytes[i], 0, __ATOMIC_RELAXED);
+}
+
+static int slot_info_set(struct sysmon *sm, uint32_t slot)
+{
+    struct sys_info info = { .target_id = sm->slot_target[slot], .flags = sm->slot_flags[slot] };
+
+    return bpf_map_update_elem(sm->info_fd, &slot, &info, BPF_ANY) ? -errno : 0;
+}
+
+/* Zeroes a slot's counters before a new target uses it. */
+static int slot_zero(struct sysmon *sm, uint32_t slot)
+{
+    DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    __u32 count = OSD_SYS_NR;
+
+    for (uint32_t nr = 0; nr < OSD_SYS_NR; nr++)
+        sm->keys[nr] = slot * OSD_SYS_NR + nr;
+    memset(sm->vals, 0, (size_t)OSD_SYS_NR * (size_t)sm->ncpu * sizeof(*sm->vals));
+    if (bpf_map_update_batch(sm->cells_fd, sm->keys, sm->vals, &count, &opts))
+        return -errno;
+    memset(&sm->lat[slot * OSD_SYS_NR], 0, OSD_SYS_NR * sizeof(*sm->lat));
+    return 0;
+}
+
+int sysmon_slot_get(struct sysmon *sm, uint32_t target_id, uint32_t flags, uint32_t *slot_out)
+{
+    uint32_t slot;
     int err;
 
-    sw = sysmon_sweep(sm, 0, &err);
-    if (!sw)
-        return;
-    sysmon_target(sw, target_id, &first, &n);
-    for (size_t i = first; i < first + n; i++)
-        bpf_map_delete_elem(sm->sys_fd, &sw->e[i].k);
+    for (slot = 1; slot < OSD_SYS_SLOTS && sm->slot_target[slot]; slot++)
+        ;
+    if (slot == OSD_SYS_SLOTS)
+        return -EUSERS;
+    slot_clear_members(sm, slot);
+    if ((err = slot_zero(sm, slot)))
+        return err;
+    sm->slot_target[slot] = target_id;
+    sm->slot_flags[slot] = (flags & (OSD_W_TRACE | OSD_W_THREADS)) | OSD_W_SYSCALL;
+    if ((err = slot_info_set(sm, slot))) {
+        sm->slot_target[slot] = 0;
+        return err;
+    }
     sm->swept = 0;
+    *slot_out = slot;
+    return 0;
+}
+
+static uint32_t slot_find(const struct sysmon *sm, uint32_t target_id)
+{
+    for (uint32_t slot = 1; slot < OSD_SYS_SLOTS; slot++)
+        if (sm->slot_target[slot] == target_id)
+            return slot;
+    return 0;
+}
+
+int sysmon_slot_flags(struct sysmon *sm, uint32_t target_id, uint32_t set, uint32_t clear)
+{
+    uint32_t slot = slot_find(sm, target_id);
+
+    if (!slot)
+        return -ENOENT;
+    sm->slot_flags[slot] = (sm->slot_flags[slot] | set) & ~clear;
+    return slot_info_set(sm, slot);
+}
+
+void sysmon_member(struct sysmon *sm, pid_t tgid, uint32_t slot)
+{
+    if (tgid > 0 && (size_t)tgid < sm->slot_tgids)
+        __atomic_store_n(&sm->slot_bytes[tgid], (uint8_t)slot, __ATOMIC_RELAXED);
+}
+
+void sysmon_member_gone(struct sysmon *sm, pid_t tgid, uint32_t slot)
+{
+    if (tgid > 0 && (size_t)tgid < sm->slot_tgids && sm->slot_bytes[tgid] == slot)
+        __atomic_store_n(&sm->slot_bytes[tgid], 0, __ATOMIC_RELAXED);
+}
+
+size_t sysmon_slots_used(const struct sysmon *sm)
+{
+    size_t n = 0;
+
+    for (uint32_t slot = 1; slot < OSD_SYS_SLOTS; slot++)
+        n += sm->slot_target[slot] != 0;
+    return n;
+}
+
+size_t sysmon_pid_cover(const struct sysmon *sm)
+{
+    return sm->slot_tgids;
+}
+
+void sysmon_set_sample(struct sysmon *sm, uint32_t every)
+{
+    sm->skel->data->sample_every = every ? every : 1;
+}
+
+uint32_t sysmon_sample(const struct sysmon *sm)
+{
+    return sm->skel->data->sample_every;
+}
+
+void sysmon_slot_put(struct sysmon *sm, uint32_t target_id)
+{
+    uint32_t slot = slot_find(sm, target_id);
+
+    if (!slot)
+        return;
+    /* the slot stops counting first, then its members let go of it */
+    sm->slot_flags[slot] = 0;
+    slot_info_set(sm, slot);
+    slot_clear_members(sm, slot);
+    sm->slot_target[slot] = 0;
+    sm->swept = 0;
+}
+
+int sysmon_copy(struct sysmon *sm, uint32_t target_id, struct sysmon_entry **out, size_t *n)
+{
+    const struct sysmon_sweep *sw;
+    size_t first;
+    int err;
+
+    *out = NULL;
+    *n = 0;
+    if (!(sw = sysmon_sweep(sm, 0, &err)))
+        return err;
+    sysmon_target(sw, target_id, &first, n);
+    if (!*n)
+        return 0;
+    *out = malloc(*n * sizeof(**out));
+    if (!*out) {
+        *n = 0;
+        return -ENOMEM;
+    }
+    memcpy(*out, &sw->e[first], *n * sizeof(**out));
+    return 0;
+}
+
+void sysmon_forget(struct sysmon *sm, uint32_t target_id)
+{
+    sysmon_slot_put(sm, target_id);
     bpf_sweep_delete(&sm->threads, target_id, NULL, 0);
 }
 
@@ -299,6 +497,8 @@ const char *syscall_name(uint32_t nr)
 {
     static char buf[24];
 
+    if (nr == OSD_SYS_OTHER)
+        return "other"; /* numbers the counters do not keep apart */
     if (nr < osd_syscall_names_len && osd_syscall_names[nr])
         return osd_syscall_names[nr];
     snprintf(buf, sizeof(buf), "syscall_%u", nr);

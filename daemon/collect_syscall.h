@@ -6,6 +6,7 @@
 #define OSD_COLLECT_SYSCALL_H
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "bpf_sweep.h"
@@ -33,7 +34,26 @@ int sysmon_use(struct sysmon *sm, int delta);
 int sysmon_users(const struct sysmon *sm);
 const struct sysmon_sweep *sysmon_sweep(struct sysmon *sm, int64_t max_age_ns, int *err);
 void sysmon_target(const struct sysmon_sweep *sw, uint32_t target_id, size_t *first, size_t *n);
-/* Deletes a target's counters, its per-thread ones included. */
+/* A counter slot for a new syscall target (flags: OSD_W_TRACE, OSD_W_THREADS), zeroed;
+ * -EUSERS when all OSD_SYS_SLOTS - 1 are in use. Its members carry it in their watched
+ * flags (OSD_W_SLOT) and in the `sys_slot` byte set by sysmon_member(). */
+int sysmon_slot_get(struct sysmon *sm, uint32_t target_id, uint32_t flags, uint32_t *slot);
+/* Sets/clears OSD_W_TRACE or OSD_W_THREADS of a target's slot. */
+int sysmon_slot_flags(struct sysmon *sm, uint32_t target_id, uint32_t set, uint32_t clear);
+/* Process tgid counts into slot (0: into none) from its next syscall on. */
+void sysmon_member(struct sysmon *sm, pid_t tgid, uint32_t slot);
+/* Process tgid, reaped, leaves slot (if it still holds it). */
+void sysmon_member_gone(struct sysmon *sm, pid_t tgid, uint32_t slot);
+size_t sysmon_slots_used(const struct sysmon *sm);
+size_t sysmon_pid_cover(const struct sysmon *sm); /* tgids below this have a slot byte */
+void sysmon_set_sample(struct sysmon *sm, uint32_t every); /* latency of 1 call in every */
+uint32_t sysmon_sample(const struct sysmon *sm);
+/* Releases a target's slot: its members stop counting, its counters go with the slot. */
+void sysmon_slot_put(struct sysmon *sm, uint32_t target_id);
+/* A copy (malloc'd, sorted by nr) of a target's entries now: kept by a target that
+ * stopped collecting, so its slot can serve another. */
+int sysmon_copy(struct sysmon *sm, uint32_t target_id, struct sysmon_entry **out, size_t *n);
+/* sysmon_slot_put() and deletes the target's per-thread counters. */
 void sysmon_forget(struct sysmon *sm, uint32_t target_id);
 /* `sys_threads`: keys struct sys_thread_key, values struct sys_val. */
 struct bpf_sweep *sysmon_threads(struct sysmon *sm);

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "osd_proto.h"
+#include "syscall.h"
 
 void config_defaults(struct config *c)
 {
@@ -29,20 +30,21 @@ void config_defaults(struct config *c)
     c->detect.calib = 300;
     c->detect.window = 128;
     c->anomaly_history = 10000;
+    c->syscall_latency_sample = OSD_SYS_SAMPLE_DEFAULT;
 }
 
 json_t *config_json(const struct config *c)
 {
     static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
 
-    return json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:f, s:I}", "socket", c->socket,
+    return json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:f, s:I, s:i}", "socket", c->socket,
                      "state_dir", c->state_dir, "interval_ms", c->interval_ms, "ring_capacity",
                      (json_int_t)c->ring_capacity, "retention_s", c->retention_s, "max_targets", c->max_targets,
                      "max_clients", c->max_clients, "log_level", levels[c->log_level & 7], "detector",
                      c->detect.on ? det_kind_name(c->detect.kind) : "none", "detect_stride",
                      (json_int_t)c->detect.stride, "detect_calib", (json_int_t)c->detect.calib, "detect_window",
                      (json_int_t)c->detect.window, "detect_q", c->detect.q, "anomaly_history",
-                     (json_int_t)c->anomaly_history);
+                     (json_int_t)c->anomaly_history, "syscall_latency_sample", c->syscall_latency_sample);
 }
 
 static int get_real(json_t *v, const char *key, double lo, double hi, double *out, char *err, size_t errlen)
@@ -150,6 +152,9 @@ int config_parse(struct config *c, const char *text, char *err, size_t errlen)
         } else if (!strcmp(key, "anomaly_history")) {
             ret = get_int(v, key, 1, 10000000, &x, err, errlen);
             n.anomaly_history = (size_t)x;
+        } else if (!strcmp(key, "syscall_latency_sample")) {
+            ret = get_int(v, key, 1, OSD_SYS_SAMPLE_MAX, &x, err, errlen);
+            n.syscall_latency_sample = (int)x;
         } else if (!strcmp(key, "log_level")) {
             int lvl = json_is_string(v) ? log_parse_level(json_string_value(v)) : -EINVAL;
             if (lvl < 0) {

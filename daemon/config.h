@@ -18,6 +18,7 @@ struct config {
     int log_level;          /* syslog priority */
     struct detect_opts detect; /* defaults of new targets */
     size_t anomaly_history;    /* anomalies kept in memory (the log keeps all) */
+    int syscall_latency_sample; /* syscall latency measured for 1 call in N (1: every call) */
 };
 
 void config_defaults(struct config *c);

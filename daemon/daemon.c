@@ -97,6 +97,8 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     d->cfg = n;
     snprintf(d->config_path, sizeof(d->config_path), "%s", path);
     log_set_level(d->cfg.log_level);
+    if (d->sys)
+        sysmon_set_sample(d->sys, (uint32_t)d->cfg.syscall_latency_sample);
     log_info("configuration reloaded%s%s; %d targets kept", path[0] ? " from " : " (embedded defaults)", path,
              d->ntargets);
     return 0;
@@ -137,6 +139,7 @@ int daemon_load_families(struct daemon *d, const bool *fam)
             d->sys = NULL;
             ret = -ENOTSUP;
         } else {
+            sysmon_set_sample(d->sys, (uint32_t)d->cfg.syscall_latency_sample);
             trace_start_drop_reports(d);
             loaded = 1;
         }

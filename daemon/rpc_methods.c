@@ -158,6 +158,12 @@ static void watch_error(struct daemon *d, const struct watch_opts *o, int err, c
     case -EMFILE:
         rpc_fail(e, OSD_E_LIMIT, NULL, "too many targets (max_targets=%d)", d->cfg.max_targets);
         return;
+    case -EUSERS:
+        rpc_fail(e, OSD_E_LIMIT, "syscall",
+                 "too many syscall targets: %d already collect 'syscall' (the kernel counters have %d slots); "
+                 "unwatch one or watch %s without syscall",
+                 OSD_SYS_SLOTS - 1, OSD_SYS_SLOTS - 1, who);
+        return;
     case -ENOSPC:
         if (pid)
             rpc_fail(e, OSD_E_BPF, NULL, "BPF map 'watched' is full (%d processes)", OSD_WATCHED_MAX);
@@ -306,9 +312,13 @@ static json_t *sys_status(struct daemon *d)
     for (struct target *t = d->targets; t; t = t->next)
         tracing += t->tracers > 0;
     sw = sysmon_sweep(d->sys, 200 * 1000 * 1000LL, &err);
-    return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I, s:I, s:o}", "attached", sysmon_users(d->sys) > 0, "targets",
-                     sysmon_users(d->sys), "tracing", tracing, "entries", (json_int_t)(sw ? sw->n : 0), "entries_max",
-                     OSD_SYS_MAX, "map_full", (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_FULL), "trace_dropped",
+    return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I, s:I, s:i, s:I, s:I, s:i, s:I, s:o}", "attached",
+                     sysmon_users(d->sys) > 0, "targets", sysmon_users(d->sys), "tracing", tracing, "entries",
+                     (json_int_t)(sw ? sw->n : 0), "entries_max", OSD_SYS_MAX, "map_full",
+                     (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_FULL), "slots",
+                     (json_int_t)sysmon_slots_used(d->sys), "slots_max", OSD_SYS_SLOTS - 1, "pid_cover",
+                     (json_int_t)sysmon_pid_cover(d->sys), "latency_sample", (int)sysmon_sample(d->sys),
+                     "beyond_pid_cover", (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_BIGPID), "trace_dropped",
                      (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_DROPS), "threads",
                      threads_status(sysmon_threads(d->sys), sysmon_counter(d->sys, OSD_SYS_CNT_THREADS_FULL)));
 }
@@ -714,6 +724,7 @@ static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struc
 {
     static const char *const allowed[] = { "pid", "cgroup", "unit", "sort", "limit", NULL };
     const struct sysmon_sweep *sw;
+    const struct sysmon_entry *ent;
     const char *sort = "count";
     struct sys_row *rows;
     size_t first, n;
@@ -734,17 +745,23 @@ static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struc
                  t->label);
         return NULL;
     }
-    sw = sysmon_sweep(d->sys, 0, &err);
-    if (!sw) {
-        rpc_fail(e, OSD_E_BPF, NULL, "cannot read the syscall map: %s", strerror(-err));
-        return NULL;
+    if (t->sys_slot || !t->sys_final) {
+        sw = sysmon_sweep(d->sys, 0, &err);
+        if (!sw) {
+            rpc_fail(e, OSD_E_BPF, NULL, "cannot read the syscall map: %s", strerror(-err));
+            return NULL;
+        }
+        sysmon_target(sw, t->id, &first, &n);
+        ent = sw->e + first;
+    } else { /* stopped collecting: the totals it kept */
+        ent = t->sys_final;
+        n = t->sys_nfinal;
     }
-    sysmon_target(sw, t->id, &first, &n);
     rows = calloc(n ? n : 1, sizeof(*rows));
     if (!rows)
         return NULL;
     for (size_t i = 0; i < n; i++)
-        rows[i] = (struct sys_row){ sw->e[first + i].k.nr, &sw->e[first + i].v };
+        rows[i] = (struct sys_row){ ent[i].k.nr, &ent[i].v };
     qsort(rows, n, sizeof(*rows), strcmp(sort, "time") ? cmp_count : cmp_time);
     if (limit && (size_t)limit < n)
         n = (size_t)limit;

@@ -140,8 +140,10 @@ static void collectors_use(struct target *t, int delta)
     }
     if (t->opts.fam[FAM_SYSCALL]) {
         sysmon_use(d->sys, delta);
-        if (delta < 0)
+        if (delta < 0) {
             sysmon_forget(d->sys, t->id);
+            t->sys_slot = 0;
+        }
     }
 }
 
@@ -168,6 +170,8 @@ static void on_timer(uv_timer_t *h)
 
 static void target_free(struct target *t)
 {
+    if (t->sys_slot && t->d->sys)
+        sysmon_forget(t->d->sys, t->id); /* a watch that failed after taking its slot */
     if (t->heap_libc[0] && t->d->heap)
         heapmon_release(t->d->heap, t->heap_libc);
     for (int f = 0; f < FAM_MAX; f++)
@@ -175,6 +179,7 @@ static void target_free(struct target *t)
     detect_target_free(t);
     free(t->threads);
     free(t->seen);
+    free(t->sys_final);
     free(t);
 }
 
@@ -236,6 +241,8 @@ static int target_new(struct daemon *d, const struct watch_opts *o, pid_t libc_p
         goto err_free;
     /* these families have no /proc fallback: their BPF objects load on first use */
     if ((err = daemon_load_families(d, o->fam)))
+        goto err_free;
+    if (o->fam[FAM_SYSCALL] && (err = sysmon_slot_get(d->sys, t->id, watch_flags(o), &t->sys_slot)))
         goto err_free;
     if (o->fam[FAM_HEAP]) {
         char libc[256];
@@ -309,6 +316,7 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
         return -EPERM;
     if ((err = target_new(d, o, pid, &t)))
         return err;
+    flags |= t->sys_slot << OSD_W_SLOT_SHIFT;
     t->pid = pid;
     t->start_ticks = st.start_ticks;
     memcpy(t->comm, st.comm, sizeof(t->comm));
@@ -378,6 +386,7 @@ int target_watch_cgroup(struct daemon *d, const struct cgroup_ref *cg, const str
         cgroup_procs(cg->path, first_pid, &libc_pid);
     if ((err = target_new(d, o, libc_pid, &t)))
         return err;
+    c.flags |= t->sys_slot << OSD_W_SLOT_SHIFT;
     snprintf(t->cgroup, sizeof(t->cgroup), "%s", cg->path);
     snprintf(t->unit, sizeof(t->unit), "%s", cg->unit);
     t->cgroup_id = cg->id;
@@ -433,8 +442,10 @@ int target_trace_start(struct target *t)
 {
     if (!t->opts.fam[FAM_SYSCALL])
         return -ENOTSUP;
-    if (t->tracers++ == 0 && t->d->pm)
+    if (t->tracers++ == 0 && t->d->pm) {
         procmon_target_flags(t->d->pm, t->id, OSD_W_TRACE, 0);
+        sysmon_slot_flags(t->d->sys, t->id, OSD_W_TRACE, 0);
+    }
     return 0;
 }
 
@@ -442,8 +453,10 @@ void target_trace_release(struct daemon *d, uint32_t target_id)
 {
     struct target *t = target_find_id(d, target_id);
 
-    if (t && t->tracers > 0 && --t->tracers == 0 && d->pm)
+    if (t && t->tracers > 0 && --t->tracers == 0 && d->pm) {
         procmon_target_flags(d->pm, t->id, 0, OSD_W_TRACE);
+        sysmon_slot_flags(d->sys, t->id, 0, OSD_W_TRACE);
+    }
 }
 
 void targets_unwatch_all(struct daemon *d)
@@ -467,6 +480,15 @@ void target_stop_collecting(struct target *t)
     t->collecting = false;
     uv_timer_stop(&t->timer);
     detect_target_stop(t);
+    /* no member left: keep the syscall totals, free the slot for another target */
+    if (t->sys_slot && t->d->sys) {
+        int err = sysmon_copy(t->d->sys, t->id, &t->sys_final, &t->sys_nfinal);
+
+        if (err)
+            log_warn("target %s: cannot keep its syscall totals: %s", t->label, strerror(-err));
+        sysmon_slot_put(t->d->sys, t->id);
+        t->sys_slot = 0;
+    }
     if (t->d->cfg.retention_s > 0)
         uv_timer_start(&t->timer, on_retention, (uint64_t)t->d->cfg.retention_s * 1000, 0);
 }

@@ -95,6 +95,9 @@ struct target {
     struct net_val net_prev;  /* cumulative counters at the previous tick */
     struct sys_val sys_prev;
     int tracers;              /* connections tracing this target's syscalls */
+    uint32_t sys_slot;        /* syscall counter slot (collect_syscall.c), 0: none */
+    struct sysmon_entry *sys_final; /* syscall totals kept when it stopped collecting */
+    size_t sys_nfinal;
     char heap_libc[256];      /* the libc whose probes this target holds ("" if none) */
     struct heap_val heap_bank; /* counters of member processes that are gone */
     struct heap_val heap_prev; /* cumulative (bank included) at the previous tick */

@@ -6,11 +6,14 @@ programs attached (tp_floor: on sys_exit only, and on both sys_enter and sys_exi
 floor that any syscall-tracepoint collector pays on this machine before doing any work.
 With --threads, two more modes: counting with `cpu: true` (which `threads` needs), and the
 same with `threads: true` (per-thread syscall slots beside the per-target ones); their
-difference is what the per-thread view adds per syscall.
+difference is what the per-thread view adds per syscall. With --sample N,M..., counting
+once more per N with the daemon's `syscall_latency_sample` set to N (latency measured for 1
+call in N) through its configuration file and `config.reload`; the other modes run with the
+default.
 
 usage (as root): OSDETD_BIN=build/daemon/osdetd python3 tests/bench/bench_syscall.py \\
                      --loop build/tests/bench/syscall_loop [--floor build/tests/bench/tp_floor] \\
-                     [--calls 2000000] [--rounds 5] [--threads]"""
+                     [--calls 2000000] [--rounds 5] [--threads] [--sample 1,16]"""
 import argparse
 import json
 import os
@@ -19,11 +22,19 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import unittest
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from osdtest import Daemon  # noqa: E402
+
+
+def set_sample(d, conf, n):
+    """Latency sampling of the daemon for the next run (None: the default)."""
+    with open(conf, "w") as f:
+        json.dump({} if n is None else {"syscall_latency_sample": n}, f)
+    d.call("config.reload")
 
 
 def run_once(d, loop, calls, mode, floor):
@@ -75,18 +86,26 @@ def main():
     ap.add_argument("--calls", type=int, default=2000000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", action="store_true", help="also time counting with cpu, and with threads: true")
+    ap.add_argument("--sample", help="comma-separated N: also count with latency of 1 call in N")
     a = ap.parse_args()
-    d = Daemon()
+    samples = [int(x) for x in a.sample.split(",")] if a.sample else []
+    conf = os.path.join(tempfile.mkdtemp(prefix="osdbench-"), "osdetd.conf")
+    with open(conf, "w") as f:
+        f.write("{}")
+    d = Daemon(extra_args=("--config", conf))
     try:
         # trace last: the daemon drains its backlog of events while the next run starts
-        modes = ["unwatched", "count"] + (["count_cpu", "count_threads"] if a.threads else [])
+        modes = ["unwatched", "count"] + [f"count_s{n}" for n in samples]
+        modes += ["count_cpu", "count_threads"] if a.threads else []
         if a.floor:
             modes += ["floor_exit", "floor_both"]
         modes.append("trace")
         res = {m: [] for m in modes}
         for _ in range(a.rounds):
             for m in res:
-                res[m].append(run_once(d, a.loop, a.calls, m, a.floor))
+                if samples:
+                    set_sample(d, conf, int(m[len("count_s"):]) if m.startswith("count_s") else None)
+                res[m].append(run_once(d, a.loop, a.calls, "count" if m.startswith("count_s") else m, a.floor))
         st = d.call("status")["syscall"]
     finally:
         d.stop(unittest.TestCase())  # Daemon.stop() asserts through a TestCase
@@ -95,10 +114,16 @@ def main():
     for m, v in res.items():
         print(f"{m}: median {med[m]:.1f} ns/call (runs: {', '.join(f'{x:.0f}' for x in v)})")
     print(f"added_by_counting: {med['count'] - med['unwatched']:.1f} ns/call")
+    for n in samples:
+        print(f"added_by_counting_sample_{n}: {med[f'count_s{n}'] - med['unwatched']:.1f} ns/call")
     print(f"added_by_tracing: {med['trace'] - med['unwatched']:.1f} ns/call")
     for m in ("floor_exit", "floor_both"):
         if m in med:
             print(f"added_by_{m}: {med[m] - med['unwatched']:.1f} ns/call")
+    # on a shared machine the least disturbed run of each mode is the steadier figure
+    mins = {m: min(v) for m, v in res.items()}
+    print("added_by_minima: " + ", ".join(f"{m} {mins[m] - mins['unwatched']:.0f}" for m in res if m != "unwatched")
+          + f" ns/call (unwatched minimum {mins['unwatched']:.0f})")
     if a.threads:
         # the two run back to back in each round: the per-round difference cancels slow drifts
         pairs = [t - c for t, c in zip(res["count_threads"], res["count_cpu"])]
