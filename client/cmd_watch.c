@@ -5,6 +5,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -19,7 +20,7 @@
 
 enum {
     W_CPU = 1, W_MEM, W_NET, W_SYSCALL, W_HEAP, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
-    W_WINDOW, W_EXEC, W_FOLLOW, W_JSON, W_HELP
+    W_WINDOW, W_EXEC, W_FOLLOW, W_JSON, W_HELP, W_UPROBE
 };
 
 static const struct opt_def watch_defs[] = {
@@ -29,6 +30,7 @@ static const struct opt_def watch_defs[] = {
     { "no-detect", 0, 0, W_NO_DETECT }, { "stride", 0, 1, W_STRIDE }, { "q", 0, 1, W_Q },
     { "calib", 0, 1, W_CALIB },      { "window", 0, 1, W_WINDOW },   { "exec", 0, 0, W_EXEC },
     { "follow", 0, 0, W_FOLLOW },    { "json", 0, 0, W_JSON },       { "help", 'h', 0, W_HELP },
+    { "uprobe", 0, 1, W_UPROBE },
     { NULL, 0, 0, 0 },
 };
 
@@ -107,6 +109,17 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
             break;
         case W_HEAP:
             o->heap = 1;
+            break;
+        case W_UPROBE:
+            if (!strchr(op.arg, ':') || op.arg[0] == ':' || op.arg[strlen(op.arg) - 1] == ':') {
+                snprintf(why, whylen, "watch: --uprobe must be BINARY:FUNCTION, got '%s'", op.arg);
+                return -EINVAL;
+            }
+            if (o->nuprobes == WATCH_MAX_UPROBES) {
+                snprintf(why, whylen, "watch: at most %d --uprobe options", WATCH_MAX_UPROBES);
+                return -EINVAL;
+            }
+            o->uprobes[o->nuprobes++] = op.arg;
             break;
         case W_NET:
             o->net = 1;
@@ -234,6 +247,31 @@ static json_t *watch_params(const struct watch_opts *o, pid_t pid)
         goto err;
     if (p && o->window && json_object_set_new(p, "window", json_integer(o->window)))
         goto err;
+    if (p && o->nuprobes) {
+        json_t *a = json_array();
+
+        if (json_object_set_new(p, "uprobes", a))
+            goto err;
+        for (int i = 0; i < o->nuprobes; i++) {
+            /* a relative binary path means something here, not in the daemon */
+            const char *spec = o->uprobes[i], *colon = strrchr(spec, ':');
+            char bin[PATH_MAX], real[PATH_MAX], abs_spec[PATH_MAX + 256];
+            size_t blen = (size_t)(colon - spec);
+
+            if (spec[0] != '/' && blen < sizeof(bin) && memchr(spec, '/', blen)) {
+                memcpy(bin, spec, blen);
+                bin[blen] = '\0';
+                if (realpath(bin, real)) {
+                    int n = snprintf(abs_spec, sizeof(abs_spec), "%s%s", real, colon);
+
+                    if (n > 0 && (size_t)n < sizeof(abs_spec))
+                        spec = abs_spec;
+                }
+            }
+            if (json_array_append_new(a, json_string(spec)))
+                goto err;
+        }
+    }
     return p;
 err:
     json_decref(p);

@@ -11,6 +11,8 @@
 
 struct cli;
 
+#define WATCH_MAX_UPROBES 16
+
 struct watch_opts {
     pid_t pid;              /* 0 with --exec */
     int cpu, mem, net, syscall, heap; /* families named; none: the daemon's default (cpu and mem) */
@@ -20,6 +22,8 @@ struct watch_opts {
     int stride, calib, window;  /* 0: not given */
     double q;               /* 0: not given */
     int exec, follow, json, help;
+    const char *uprobes[WATCH_MAX_UPROBES]; /* --uprobe BINARY:FUNCTION, repeatable */
+    int nuprobes;
     char **cmd;             /* --exec: CMD and its arguments, NULL-terminated (points into argv) */
 };
 
@@ -33,10 +37,12 @@ struct plain_opts {         /* list, status */
 };
 
 #define METRIC_ALL "all"
+#define METRIC_FUNC "func" /* a traced user function's series */
 
 struct series_opts {
     pid_t pid;
-    const char *metric;        /* a name of family_names[], or METRIC_ALL (default "cpu") */
+    const char *metric;        /* a name of family_names[], METRIC_ALL (default "cpu") or METRIC_FUNC */
+    const char *function;      /* --function BINARY:FUNCTION, with METRIC_FUNC */
     int64_t since_s, until_s;  /* durations back from now; -1: not given */
     long long limit;           /* 0: not given */
     enum out_fmt fmt;
@@ -60,7 +66,11 @@ struct syscalls_opts {
 
 struct trace_opts {
     pid_t pid;
-    int syscalls;              /* --syscalls: the only kind of trace for now, required */
+    int syscalls;              /* --syscalls; exactly one of it and --uprobe */
+    const char *uprobe;        /* --uprobe BINARY:FUNCTION */
+    const char *enter, *ret;   /* --enter / --return formats (with --uprobe); NULL: the daemon's */
+    long long count;           /* --count N: stop after N events; 0: no limit */
+    double duration;           /* --duration S: stop after S seconds; 0: no limit */
     int json, help;
 };
 

@@ -49,7 +49,8 @@ int fetch_series(struct cli *cli, pid_t pid, const char *const *families, size_t
         if (!params ||
             (r->since > 0 && json_object_set_new(params, "since", json_real(r->since))) ||
             (r->until > 0 && json_object_set_new(params, "until", json_real(r->until))) ||
-            (r->limit > 0 && json_object_set_new(params, "limit", json_integer(r->limit)))) {
+            (r->limit > 0 && json_object_set_new(params, "limit", json_integer(r->limit))) ||
+            (r->function && json_object_set_new(params, "function", json_string(r->function)))) {
             json_decref(params);
             ret = cli_oom(cli);
             goto out;

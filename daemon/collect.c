@@ -17,6 +17,7 @@
 #include "procfs.h"
 #include "state.h"
 #include "targets.h"
+#include "utrace.h"
 
 /* A sweep older than this is re-read; targets ticking together share one read. */
 #define SWEEP_MAX_AGE_NS (20 * 1000 * 1000LL)
@@ -468,6 +469,7 @@ void target_sample(struct target *t)
         }
         detect_target_tick(t, now_ms);
     }
+    utrace_sample(t, now_ms, t->have_prev && k.mono_ns > t->prev_mono_ns);
     t->net_prev = k.net;
     t->sys_prev = k.sys;
     t->heap_prev = k.heap;

@@ -3,6 +3,7 @@
 #ifndef OSD_RPC_H
 #define OSD_RPC_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -11,6 +12,7 @@
 struct daemon;
 struct rpc_server;
 struct rpc_conn;
+struct utracer;
 
 /* Listens on cfg.socket, or on the socket-activated fd when systemd passed one. */
 int rpc_server_start(struct daemon *d, struct rpc_server **out);
@@ -29,6 +31,14 @@ size_t rpc_server_subscribers(const struct rpc_server *s);
 /* Makes the connection a trace stream of target pid; released when it closes. 0 or
  * -EBUSY if it already traces. */
 int rpc_conn_trace(struct rpc_conn *c, pid_t pid);
+/* Does the connection already stream a trace (syscalls or a user function)? */
+bool rpc_conn_tracing(const struct rpc_conn *c);
+/* Makes the connection the stream of a user-function tracer (utrace.c), which
+ * utrace_release() ends when the connection closes. */
+void rpc_conn_set_utracer(struct rpc_conn *c, struct utracer *u);
+/* Sends one notification to this connection (it may be closed on the spot if it does not
+ * read: see rpc.c). */
+void rpc_conn_notify(struct rpc_conn *c, const char *method, json_t *params);
 /* Sends a notification to every connection tracing pid. */
 void rpc_server_notify_trace(struct rpc_server *s, const char *method, json_t *params, pid_t pid);
 /* targets.c: a tracing connection of pid went away. */

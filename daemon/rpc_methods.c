@@ -18,6 +18,7 @@
 #include "rpc.h"
 #include "procfs.h"
 #include "targets.h"
+#include "utrace.h"
 
 /* Counts and bytes print as integers, rates and percentages as reals. */
 static json_t *number_json(double v)
@@ -58,11 +59,11 @@ static json_t *target_json(const struct target *t)
         json_object_set_new(det, "last_score", number_json(t->det.last_score > 1e300 ? 1e300 : t->det.last_score));
         json_object_set_new(det, "threshold", number_json(t->det.last_threshold));
     }
-    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o}", "pid", (int)t->pid, "comm", t->comm,
+    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o, s:o}", "pid", (int)t->pid, "comm", t->comm,
                      "state", t->state == TARGET_RUNNING ? "running" : "exited", "watched_at", t->watched_at,
                      "exited_at", t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(), "members",
                      (json_int_t)t->nmembers, "samples", (json_int_t)target_samples(t), "options", opts, "last", last,
-                     "detection", det);
+                     "detection", det, "functions", utrace_functions_json(t));
 }
 
 static int get_pid(json_t *params, pid_t *pid, struct rpc_error *e)
@@ -131,13 +132,37 @@ static int detect_params(struct daemon *d, json_t *p, struct detect_opts *o, str
     return 0;
 }
 
+static void uprobe_fail(struct daemon *d, struct rpc_error *e, int err, const char *field, const char *spec,
+                        const char *why);
+
+/* watch's `uprobes`: each function counted for the target's whole life. */
+static int watch_uprobes(struct daemon *d, struct target *t, json_t *uprobes, struct rpc_error *e)
+{
+    for (size_t i = 0; i < json_array_size(uprobes); i++) {
+        const char *spec = json_string_value(json_array_get(uprobes, i));
+        struct uprobe_spec s;
+        char why[512] = "";
+        int err = utrace_resolve(t->pid, spec, true, &s, why, sizeof(why));
+
+        if (!err)
+            err = utrace_hold(t, &s);
+        if (err) {
+            uprobe_fail(d, e, err, "uprobes", err == -EMFILE || err == -ENOSPC ? spec : s.name, why[0] ? why : NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { "pid",      "cpu",    "mem", "net",   "syscall", "heap", "children", "threads",
-                                           "interval_ms", "detector", "stride", "q", "calib", "window", NULL };
+                                           "interval_ms", "detector", "stride", "q", "calib", "window", "uprobes",
+                                           NULL };
     struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c) };
     bool present[FAM_MAX] = { false }, any = false, none = true;
     struct target *t;
+    json_t *uprobes;
     long long iv;
     pid_t pid, owner = 0;
     int err;
@@ -167,9 +192,25 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
         rpc_fail(e, OSD_E_INVALID_PARAMS, "threads", "'threads' needs 'cpu'");
         return NULL;
     }
+    uprobes = json_object_get(p, "uprobes");
+    if (uprobes && (!json_is_array(uprobes) || json_array_size(uprobes) > UTRACE_FUNCS_PER_TARGET)) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobes", "param 'uprobes' must be an array of at most %d "
+                 "\"BINARY:FUNCTION\" strings", UTRACE_FUNCS_PER_TARGET);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(uprobes); i++) {
+        if (!json_is_string(json_array_get(uprobes, i))) {
+            rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobes", "param 'uprobes' must hold \"BINARY:FUNCTION\" strings");
+            return NULL;
+        }
+    }
     err = target_watch(d, pid, &o, &t, &owner);
     switch (err) {
     case 0:
+        if (watch_uprobes(d, t, uprobes, e)) {
+            target_unwatch(t); /* all or nothing */
+            return NULL;
+        }
         daemon_notify_status(d);
         return json_pack("{s:o}", "target", target_json(t));
     case -ESRCH:
@@ -336,13 +377,13 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
                        (json_int_t)alerts_count(d->alerts), "subscribers",
                        (json_int_t)rpc_server_subscribers(d->rpc), "log", alerts_path(d->alerts), "log_errors",
                        (json_int_t)alerts_log_errors(d->alerts));
-    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
+    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
                      "version", OSD_VERSION, "pid", (int)getpid(), "uptime_s",
                      (double)(mono_ns() - d->started_mono_ns) / 1e9, "socket", d->cfg.socket, "targets", d->ntargets,
                      "targets_running", running, "targets_exited", exited, "clients",
                      (json_int_t)rpc_server_clients(d->rpc), "memory", "rss_bytes", (json_int_t)self_rss_bytes(),
                      "series_bytes", (json_int_t)series_bytes, "series_capacity_bytes", (json_int_t)series_cap, "bpf", bpf, "net", net_status(d), "syscall",
-                     sys_status(d), "heap", heap_status(d), "detection", detect, "config", "interval_ms",
+                     sys_status(d), "heap", heap_status(d), "uprobe", utrace_status(d), "detection", detect, "config", "interval_ms",
                      d->cfg.interval_ms, "ring_capacity", (json_int_t)d->cfg.ring_capacity, "retention_s",
                      d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
 }
@@ -376,10 +417,50 @@ static json_t *series_json(const struct series *s, const struct family_desc *fd,
     return json_pack("{s:o, s:o}", "columns", columns, "points", points);
 }
 
+static json_t *series_func(struct target *t, const char *function, double since, double until, long long limit,
+                           struct rpc_error *e)
+{
+    static const struct family_desc fd = { OSD_METRIC_FUNC, NULL, UF_NCOLS, NULL, 0, true };
+    struct family_desc d = fd;
+    struct uprobe_spec s;
+    struct ufunc *f = NULL;
+    char why[512];
+    json_t *r;
+
+    d.cols = utrace_cols();
+    if (!function) {
+        json_t *names = utrace_functions_json(t);
+        char *list = json_dumps(names, JSON_COMPACT);
+
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function", "metric 'func' needs 'function' (BINARY:FUNCTION); traced: %s",
+                 list ? list : "?");
+        free(list);
+        json_decref(names);
+        return NULL;
+    }
+    /* the name as trace would have written it (absolute, symlinks resolved) */
+    if (!(f = utrace_find(t, function)) && !utrace_resolve(t->pid, function, false, &s, why, sizeof(why)))
+        f = utrace_find(t, s.name);
+    if (!f) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function",
+                 "target %d has no series of '%s' (trace it first: trace with 'uprobe', or watch with 'uprobes')",
+                 (int)t->pid, function);
+        return NULL;
+    }
+    r = series_json(&f->s, &d, since, until, limit);
+    json_object_set_new(r, "pid", json_integer(t->pid));
+    json_object_set_new(r, "metric", json_string(OSD_METRIC_FUNC));
+    json_object_set_new(r, "function", json_string(f->name));
+    json_object_set_new(r, "attached", json_boolean(f->slot >= 0));
+    json_object_set_new(r, "interval_ms", json_integer(t->opts.interval_ms));
+    json_object_set_new(r, "state", json_string(t->state == TARGET_RUNNING ? "running" : "exited"));
+    return r;
+}
+
 static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "metric", "since", "until", "limit", NULL };
-    const char *metric = NULL;
+    static const char *const allowed[] = { "pid", "metric", "function", "since", "until", "limit", NULL };
+    const char *metric = NULL, *function = NULL;
     double since = 0, until = 1e16;
     long long limit = 0;
     struct target *t;
@@ -388,11 +469,18 @@ static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
 
     if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) || param_string(p, "metric", true, &metric, e) ||
         param_number(p, "since", &since, NULL, e) || param_number(p, "until", &until, NULL, e) ||
-        param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e))
+        param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e) ||
+        param_string(p, "function", false, &function, e))
         return NULL;
+    if (!strcmp(metric, OSD_METRIC_FUNC))
+        return series_func(t, function, since, until, limit, e);
+    if (function) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function", "'function' goes with metric 'func'");
+        return NULL;
+    }
     f = family_find(metric);
     if (f < 0) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net, syscall or heap)",
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net, syscall, heap or func)",
                  metric);
         return NULL;
     }
@@ -580,17 +668,102 @@ static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struc
     return json_pack("{s:i, s:o}", "pid", (int)t->pid, "syscalls", arr);
 }
 
+/* A uprobe error of utrace_resolve()/utrace_start() as a reply. */
+static void uprobe_fail(struct daemon *d, struct rpc_error *e, int err, const char *field, const char *spec,
+                        const char *why)
+{
+    switch (err) {
+    case -EMFILE:
+        rpc_fail(e, OSD_E_LIMIT, field, "too many uprobes: all %d probe slots are in use (see status.uprobe)",
+                 OSD_UP_SLOTS);
+        break;
+    case -ENOSPC:
+        rpc_fail(e, OSD_E_LIMIT, field, "too many traced functions for this target (at most %d)",
+                 UTRACE_FUNCS_PER_TARGET);
+        break;
+    case -ENOTSUP:
+        rpc_fail(e, OSD_E_BPF, field, "uprobes need BPF, which is unavailable: %s", d->up_error);
+        break;
+    case -ENOMEM:
+        rpc_fail(e, OSD_E_INTERNAL, field, "out of memory");
+        break;
+    default:
+        if (why)
+            rpc_fail(e, OSD_E_INVALID_PARAMS, field, "param '%s': %s", field, why);
+        else
+            rpc_fail(e, OSD_E_BPF, field, "cannot attach the uprobe to %s: %s", spec, strerror(-err));
+    }
+}
+
+/* Parses --enter/--return formats; defaults name the function. */
+static int uprobe_formats(json_t *p, const struct uprobe_spec *s, struct ufmt *enter, struct ufmt *ret,
+                          struct rpc_error *e)
+{
+    const char *fe = NULL, *fr = NULL;
+    char def[UTRACE_FUNC_MAX + 32], why[256];
+
+    if (param_string(p, "enter", false, &fe, e) || param_string(p, "return", false, &fr, e))
+        return -1;
+    snprintf(def, sizeof(def), "enter %s", s->func);
+    if (ufmt_parse(fe ? fe : def, false, enter, why, sizeof(why)))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "enter", "param 'enter': %s", why);
+    snprintf(def, sizeof(def), "return %s ret=%%ld retval", s->func);
+    if (ufmt_parse(fr ? fr : def, true, ret, why, sizeof(why)))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "return", "param 'return': %s", why);
+    return 0;
+}
+
+static json_t *trace_uprobe(struct daemon *d, struct rpc_conn *c, struct target *t, json_t *p, const char *spec,
+                            struct rpc_error *e)
+{
+    struct uprobe_spec s;
+    struct ufmt enter, ret;
+    char why[512] = "";
+    int err;
+
+    if (!c || rpc_conn_tracing(c)) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "this connection already traces a target; open another one");
+        return NULL;
+    }
+    err = utrace_resolve(t->pid, spec, true, &s, why, sizeof(why));
+    if (err) {
+        uprobe_fail(d, e, err, "uprobe", spec, why);
+        return NULL;
+    }
+    if (uprobe_formats(p, &s, &enter, &ret, e))
+        return NULL;
+    err = utrace_start(t, &s, &enter, &ret, c);
+    if (err) {
+        uprobe_fail(d, e, err, "uprobe", s.name, NULL);
+        return NULL;
+    }
+    return json_pack("{s:b, s:i, s:s, s:s, s:s}", "tracing", 1, "pid", (int)t->pid, "function", s.name, "enter",
+                     enter.text, "return", ret.text);
+}
+
 static json_t *m_trace(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "syscalls", NULL };
+    static const char *const allowed[] = { "pid", "syscalls", "uprobe", "enter", "return", NULL };
     bool syscalls = false, present;
+    const char *uprobe = NULL;
     struct target *t;
 
     if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) ||
-        param_bool(p, "syscalls", &syscalls, &present, e))
+        param_bool(p, "syscalls", &syscalls, &present, e) || param_string(p, "uprobe", false, &uprobe, e))
         return NULL;
+    if (syscalls && uprobe) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobe", "trace either 'syscalls' or one 'uprobe', not both");
+        return NULL;
+    }
+    if (uprobe)
+        return trace_uprobe(d, c, t, p, uprobe, e);
+    if (json_object_get(p, "enter") || json_object_get(p, "return")) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, json_object_get(p, "enter") ? "enter" : "return",
+                 "'enter' and 'return' go with 'uprobe'");
+        return NULL;
+    }
     if (!syscalls) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "syscalls", "say what to trace: 'syscalls': true");
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "syscalls", "say what to trace: 'syscalls': true or 'uprobe': \"BINARY:FUNCTION\"");
         return NULL;
     }
     if (!t->opts.fam[FAM_SYSCALL]) {

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "procfs.h"
 #include "state.h"
+#include "utrace.h"
 
 struct target *target_find(struct daemon *d, pid_t pid)
 {
@@ -37,6 +38,8 @@ size_t target_series_bytes(const struct target *t)
 
     for (int f = 0; f < FAM_MAX; f++)
         n += series_bytes(&t->series[f]);
+    for (size_t i = 0; i < t->nufuncs; i++)
+        n += series_bytes(&t->ufuncs[i].s);
     return n;
 }
 
@@ -46,6 +49,8 @@ size_t target_series_cap_bytes(const struct target *t)
 
     for (int f = 0; f < FAM_MAX; f++)
         n += series_cap_bytes(&t->series[f]);
+    for (size_t i = 0; i < t->nufuncs; i++)
+        n += series_cap_bytes(&t->ufuncs[i].s);
     return n;
 }
 
@@ -155,6 +160,7 @@ static void target_free(struct target *t)
         heapmon_release(t->d->heap, t->heap_libc);
     for (int f = 0; f < FAM_MAX; f++)
         series_free(&t->series[f]);
+    utrace_target_free(t);
     detect_target_free(t);
     free(t->threads);
     free(t->seen);
@@ -292,6 +298,7 @@ void target_unwatch(struct target *t)
 
     if (t->opts.fam[FAM_HEAP])
         heap_forget_members(t);
+    utrace_target_gone(t);
     if (d->pm)
         procmon_remove_target(d->pm, t->id);
     collectors_use(t, -1);

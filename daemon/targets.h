@@ -15,6 +15,7 @@
 #include "series.h"
 
 struct daemon;
+struct ufunc;
 
 struct watch_opts {
     bool fam[FAM_MAX]; /* families collected */
@@ -81,6 +82,9 @@ struct target {
     char heap_libc[256];      /* the libc whose probes this target holds ("" if none) */
     struct heap_val heap_bank; /* counters of member processes that are gone */
     struct heap_val heap_prev; /* cumulative (bank included) at the previous tick */
+
+    struct ufunc *ufuncs;     /* traced user functions and their series (utrace.c) */
+    size_t nufuncs;
 
     bool have_last;
     double last_time;
