@@ -118,10 +118,11 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
         snprintf(why, whylen, "series: missing PID");
         return -EINVAL;
     }
-    if (args_parse_pid(pid_word, &o->pid)) {
-        snprintf(why, whylen, "series: '%s' is not a process id (a number from 1)", pid_word);
+    if (target_arg_parse(pid_word, &o->tgt)) {
+        snprintf(why, whylen, "%s: '%s' is not a process id, unit name or cgroup path (a number from 1, NAME.service, /sys/fs/cgroup/...)", "series", pid_word);
         return -EINVAL;
     }
+    o->pid = o->tgt.pid;
     return 0;
 }
 
@@ -136,7 +137,7 @@ static int series_families(struct cli *cli, const struct series_opts *o, const c
         fam[(*n)++] = o->metric;
         return 0;
     }
-    ret = fetch_target(cli, o->pid, &target);
+    ret = fetch_target(cli, &o->tgt, &target);
     if (ret)
         return ret;
     *n = family_collected(target, fam);
@@ -202,13 +203,13 @@ int cmd_series(struct cli *cli, int argc, char **argv)
     if (ret)
         return ret == CLI_INTERRUPTED ? OSD_EXIT_OK : ret;
     if (o.follow) {
-        struct follow f = { .pid = o.pid, .fmt = o.fmt, .since = r.since, .limit = r.limit, .function = r.function };
+        struct follow f = { .tgt = o.tgt, .fmt = o.fmt, .since = r.since, .limit = r.limit, .function = r.function };
 
         memcpy(f.families, fam, n * sizeof(fam[0]));
         f.nfamilies = n;
         return follow_run(cli, &f);
     }
-    ret = fetch_series(cli, o.pid, fam, n, &r, &reply, &complete);
+    ret = fetch_series(cli, &o.tgt, fam, n, &r, &reply, &complete);
     if (ret)
         return ret;
     output_series(cli->out, reply, o.fmt);

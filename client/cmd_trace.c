@@ -95,10 +95,11 @@ int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t w
         snprintf(why, whylen, "trace: missing PID");
         return -EINVAL;
     }
-    if (args_parse_pid(pid_word, &o->pid)) {
-        snprintf(why, whylen, "trace: '%s' is not a process id (a number from 1)", pid_word);
+    if (target_arg_parse(pid_word, &o->tgt)) {
+        snprintf(why, whylen, "%s: '%s' is not a process id, unit name or cgroup path (a number from 1, NAME.service, /sys/fs/cgroup/...)", "trace", pid_word);
         return -EINVAL;
     }
+    o->pid = o->tgt.pid;
     /* Which kind is never implied. */
     if (!o->syscalls && !o->uprobe) {
         snprintf(why, whylen, "trace: say what to trace: --syscalls or --uprobe BINARY:FUNCTION");
@@ -117,7 +118,6 @@ int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t w
 
 struct trace_state {
     struct cli *cli;
-    pid_t pid;
     double dropped;        /* the last total reported by trace.dropped */
     const char *kind;      /* "syscall" or "function" events, for the drop warning */
     long long left;        /* events still to print with --count; -1: no limit */
@@ -223,7 +223,11 @@ static json_t *uprobe_params(const struct trace_opts *o)
                 snprintf(spec, sizeof(spec), "%s", o->uprobe);
         }
     }
-    p = json_pack("{s:i, s:s}", "pid", (int)o->pid, "uprobe", spec);
+    p = target_arg_pack(&o->tgt);
+    if (p && json_object_set_new(p, "uprobe", json_string(spec))) {
+        json_decref(p);
+        return NULL;
+    }
     if (p && o->enter)
         json_object_set_new(p, "enter", json_string(o->enter));
     if (p && o->ret)
@@ -246,11 +250,18 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
         return OSD_EXIT_OK;
     }
     cli->json |= o.json;
-    st.pid = o.pid;
     st.kind = o.uprobe ? "function" : "syscall";
     if (o.count)
         st.left = o.count;
-    params = o.uprobe ? uprobe_params(&o) : json_pack("{s:i, s:b}", "pid", (int)o.pid, "syscalls", 1);
+    if (o.uprobe) {
+        params = uprobe_params(&o);
+    } else {
+        params = target_arg_pack(&o.tgt);
+        if (params && json_object_set_new(params, "syscalls", json_true())) {
+            json_decref(params);
+            params = NULL;
+        }
+    }
     if (!params)
         return cli_oom(cli);
     follow_sigint_install();
@@ -265,10 +276,10 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
         goto out;
     }
     if (!cli->json && o.uprobe)
-        fprintf(cli->err, "osdctl: tracing %s in %d; Ctrl-C stops\n",
-                json_string_value(json_object_get(res, "function")) ?: o.uprobe, (int)o.pid);
+        fprintf(cli->err, "osdctl: tracing %s in %s; Ctrl-C stops\n",
+                json_string_value(json_object_get(res, "function")) ?: o.uprobe, target_arg_str(&o.tgt));
     else if (!cli->json)
-        fprintf(cli->err, "osdctl: tracing the syscalls of %d; Ctrl-C stops\n", (int)o.pid);
+        fprintf(cli->err, "osdctl: tracing the syscalls of %s; Ctrl-C stops\n", target_arg_str(&o.tgt));
     fflush(cli->err);
     fflush(cli->out); /* events that came with the reply */
     if (o.duration > 0)

@@ -20,7 +20,7 @@
 
 enum {
     W_CPU = 1, W_MEM, W_NET, W_SYSCALL, W_HEAP, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
-    W_WINDOW, W_EXEC, W_FOLLOW, W_JSON, W_HELP, W_UPROBE
+    W_WINDOW, W_EXEC, W_FOLLOW, W_UNIT, W_CGROUP, W_JSON, W_HELP, W_UPROBE
 };
 
 static const struct opt_def watch_defs[] = {
@@ -29,8 +29,8 @@ static const struct opt_def watch_defs[] = {
     { "threads", 0, 0, W_THREADS },  { "interval", 0, 1, W_INTERVAL }, { "detector", 0, 1, W_DETECTOR },
     { "no-detect", 0, 0, W_NO_DETECT }, { "stride", 0, 1, W_STRIDE }, { "q", 0, 1, W_Q },
     { "calib", 0, 1, W_CALIB },      { "window", 0, 1, W_WINDOW },   { "exec", 0, 0, W_EXEC },
-    { "follow", 0, 0, W_FOLLOW },    { "json", 0, 0, W_JSON },       { "help", 'h', 0, W_HELP },
-    { "uprobe", 0, 1, W_UPROBE },
+    { "follow", 0, 0, W_FOLLOW },    { "unit", 0, 1, W_UNIT },       { "cgroup", 0, 1, W_CGROUP },
+    { "json", 0, 0, W_JSON },        { "help", 'h', 0, W_HELP },     { "uprobe", 0, 1, W_UPROBE },
     { NULL, 0, 0, 0 },
 };
 
@@ -77,7 +77,7 @@ static int watch_int(const char *opt, const char *s, long long min, long long ma
 
 int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t whylen)
 {
-    const char *pid_word = NULL;
+    const char *pid_word = NULL, *unit = NULL, *cgroup = NULL;
     struct opts op;
     long long v;
     int key;
@@ -174,6 +174,20 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
         case W_FOLLOW:
             o->follow = 1;
             break;
+        case W_UNIT:
+            if (!*op.arg || strchr(op.arg, '/')) {
+                snprintf(why, whylen, "watch: --unit '%s' is not a unit name (e.g. nginx.service)", op.arg);
+                return -EINVAL;
+            }
+            unit = op.arg;
+            break;
+        case W_CGROUP:
+            if (!*op.arg) {
+                snprintf(why, whylen, "watch: --cgroup needs a path (e.g. /sys/fs/cgroup/system.slice/x.service)");
+                return -EINVAL;
+            }
+            cgroup = op.arg;
+            break;
         case W_JSON:
             o->json = 1;
             break;
@@ -190,11 +204,24 @@ done:
                               "with --detector none / --no-detect");
         return -EINVAL;
     }
-    if (o->exec) {
-        if (pid_word) {
-            snprintf(why, whylen, "watch: give either PID or --exec -- CMD, not both");
+    if (pid_word && o->exec) {
+        snprintf(why, whylen, "watch: give either PID or --exec -- CMD, not both");
+        return -EINVAL;
+    }
+    if (!!pid_word + !!unit + !!cgroup + !!o->exec > 1) {
+        snprintf(why, whylen, "watch: give only one of PID, --unit NAME, --cgroup PATH and --exec -- CMD");
+        return -EINVAL;
+    }
+    if (unit || cgroup) {
+        if (o->follow) {
+            snprintf(why, whylen, "watch: --follow needs --exec (to follow a unit use 'osdctl series NAME --follow')");
             return -EINVAL;
         }
+        o->tgt.unit = unit;
+        o->tgt.cgroup = cgroup;
+        return 0;
+    }
+    if (o->exec) {
         if (!o->cmd) {
             snprintf(why, whylen, "watch: --exec needs a command after --");
             return -EINVAL;
@@ -206,19 +233,22 @@ done:
         return -EINVAL;
     }
     if (!pid_word) {
-        snprintf(why, whylen, "watch: missing PID (or --exec -- CMD)");
+        snprintf(why, whylen, "watch: missing PID (or --unit NAME, --cgroup PATH, --exec -- CMD)");
         return -EINVAL;
     }
-    if (args_parse_pid(pid_word, &o->pid)) {
-        snprintf(why, whylen, "watch: '%s' is not a process id (a number from 1)", pid_word);
+    if (target_arg_parse(pid_word, &o->tgt)) {
+        snprintf(why, whylen,
+                 "watch: '%s' is not a process id, unit name or cgroup path (a number from 1, NAME.service, "
+                 "/sys/fs/cgroup/...)", pid_word);
         return -EINVAL;
     }
+    o->pid = o->tgt.pid;
     return 0;
 }
 
-static json_t *watch_params(const struct watch_opts *o, pid_t pid)
+static json_t *watch_params(const struct watch_opts *o)
 {
-    json_t *p = json_pack("{s:i}", "pid", (int)pid);
+    json_t *p = target_arg_pack(&o->tgt); /* empty with --exec: the pid comes later */
 
     /* Only what the user chose is sent: the daemon owns the defaults (proto/osd-rpc.md). */
     if (p && o->cpu && json_object_set_new(p, "cpu", json_true()))
@@ -309,15 +339,20 @@ static void watch_print(struct cli *cli, const json_t *target, int compact)
 {
     const json_t *opt = json_object_get(target, "options");
     double iv = json_path_num(opt, "interval_ms");
-    char fams[64];
+    char fams[64], name[32];
+    double members = json_path_num(target, "members");
 
     if (cli->json) {
         output_json(cli->out, target, compact);
         return;
     }
     family_list(fams, sizeof(fams), target, " ");
-    fprintf(cli->out, "watching %.0f (%s):%s%s", json_path_num(target, "pid"), json_path_str(target, "comm", "?"),
-            *fams ? " " : "", fams);
+    if (json_is_string(json_object_get(target, "cgroup")))
+        fprintf(cli->out, "watching %s (cgroup %s, %.0f processes):%s%s", target_json_name(target, name, sizeof(name)),
+                json_path_str(target, "cgroup", "?"), isnan(members) ? 0 : members, *fams ? " " : "", fams);
+    else
+        fprintf(cli->out, "watching %.0f (%s):%s%s", json_path_num(target, "pid"), json_path_str(target, "comm", "?"),
+                *fams ? " " : "", fams);
     if (json_is_true(json_object_get(opt, "threads")))
         fputs(" threads", cli->out);
     fputs(json_is_false(json_object_get(opt, "children")) ? ", root only" : ", with children", cli->out);
@@ -382,7 +417,7 @@ static int watch_exec(struct cli *cli, const struct watch_opts *o, json_t *param
     fflush(cli->out);
 
     if (o->follow) {
-        f.pid = pid;
+        target_arg_pid(&f.tgt, pid);
         f.child = pid;
         f.nfamilies = family_collected(target, f.families);
         if (!f.nfamilies)
@@ -413,7 +448,7 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
         return OSD_EXIT_OK;
     }
     cli->json |= o.json;
-    params = watch_params(&o, o.pid);
+    params = watch_params(&o);
     if (!params) {
         return cli_oom(cli);
     }

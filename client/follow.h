@@ -7,11 +7,12 @@
 
 #include "family.h"
 #include "output.h"
+#include "target.h"
 
 struct cli;
 
 struct follow {
-    pid_t pid;
+    struct target_arg tgt;
     const char *families[FAMILY_MAX];
     size_t nfamilies;
     enum out_fmt fmt;

@@ -13,13 +13,15 @@ static const char help_overall[] =
     "\n"
     "Commands:\n"
     "  watch PID          start watching a process tree\n"
+    "  watch --unit NAME | --cgroup PATH\n"
+    "                     watch every process of a systemd unit or cgroup\n"
     "  watch --exec -- CMD [ARGS...]\n"
     "                     run CMD watched from its first instruction\n"
     "  unwatch PID        stop watching a target and discard its samples\n"
     "  list               list the watched targets\n"
     "  status             show the daemon's state, memory and limits\n"
     "  series PID         print the stored samples of a target\n"
-    "  threads PID        show per-thread CPU of a target\n"
+    "  threads PID        show per-thread CPU, net, syscalls and heap of a target\n"
     "  syscalls PID       show per-syscall counts, errors and latency of a target\n"
     "  trace PID --syscalls | --uprobe BINARY:FUNCTION\n"
     "                     print a target's syscalls, or the calls and returns\n"
@@ -41,15 +43,24 @@ static const char help_overall[] =
     "  -h, --help         show this help\n"
     "  --version          print the version\n"
     "\n"
+    "Wherever a command takes PID, it also takes a unit name (a word with a '.',\n"
+    "like nginx.service) or a cgroup path (starting with '/') of a cgroup target.\n"
+    "\n"
     "Exit status: 0 success, 1 error reported by osdetd, 2 usage error,\n"
     "3 osdetd unreachable.\n"
     "Run 'osdctl help COMMAND' or 'osdctl COMMAND --help' for its options.\n";
 
 static const char help_watch[] =
     "Usage: osdctl watch PID [OPTIONS]\n"
+    "       osdctl watch --unit NAME [OPTIONS]\n"
+    "       osdctl watch --cgroup PATH [OPTIONS]\n"
     "       osdctl watch [OPTIONS] --exec [--follow] -- CMD [ARGS...]\n"
     "\n"
     "Start watching process PID and, unless --no-children, its descendants.\n"
+    "With --unit or --cgroup, watch every process of a cgroup v2 and of the\n"
+    "cgroups below it, including processes that enter it later; the target lives\n"
+    "while the cgroup exists. PID may also be written as a unit name (NAME.service)\n"
+    "or a cgroup path (/sys/fs/cgroup/...).\n"
     "With --exec, start CMD stopped, watch it, then let it run, so none of its\n"
     "instructions runs unwatched; wait for CMD and exit with its exit status\n"
     "(128+N if signal N killed it).\n"
@@ -71,7 +82,8 @@ static const char help_watch[] =
     "                     target's whole life (series --metric func); repeatable,\n"
     "                     up to 16\n"
     "  --no-children      do not watch descendants\n"
-    "  --threads          also keep per-thread CPU (see osdctl threads)\n"
+    "  --threads          also keep every collected family per thread\n"
+    "                     (see osdctl threads)\n"
     "  --interval MS      sampling interval in milliseconds, 100..60000\n"
     "                     (default: the daemon's interval_ms)\n"
     "  --detector NAME    online anomaly detector: spot, cs, mad or none\n"
@@ -83,6 +95,11 @@ static const char help_watch[] =
     "                     normal point exceeds the threshold (e.g. 1e-4)\n"
     "  --calib N          points used to calibrate SPOT before it scores (>= 20)\n"
     "  --window N         cs reconstruction window in points (>= 16)\n"
+    "  --unit NAME        watch the cgroup of systemd unit NAME (e.g.\n"
+    "                     nginx.service): system.slice/NAME under the cgroup2\n"
+    "                     mount, else the one cgroup of that name\n"
+    "  --cgroup PATH      watch the cgroup v2 directory PATH (absolute, or\n"
+    "                     relative to the cgroup2 mount)\n"
     "  --exec             run CMD, given after --, under watch\n"
     "  --follow           with --exec: print samples while CMD runs, as\n"
     "                     series --follow does\n"
@@ -90,9 +107,10 @@ static const char help_watch[] =
     "  -h, --help         show this help\n";
 
 static const char help_unwatch[] =
-    "Usage: osdctl unwatch PID [OPTIONS]\n"
+    "Usage: osdctl unwatch PID|UNIT|CGROUP [OPTIONS]\n"
     "\n"
-    "Stop watching the target rooted at PID and discard its samples.\n"
+    "Stop watching the target rooted at PID (or watching unit UNIT, or cgroup\n"
+    "path CGROUP) and discard its samples.\n"
     "\n"
     "Options:\n"
     "  --json             print JSON: the pid and the number of discarded samples\n"
@@ -101,8 +119,9 @@ static const char help_unwatch[] =
 static const char help_list[] =
     "Usage: osdctl list [OPTIONS]\n"
     "\n"
-    "List the watched targets, oldest first: root pid, command, state, processes\n"
-    "in the tree, stored samples, last CPU and RSS, interval and age.\n"
+    "List the watched targets, oldest first: root pid (for a cgroup target its\n"
+    "unit, else its cgroup path), command, state, processes in the tree, stored\n"
+    "samples, last CPU and RSS, interval and age.\n"
     "\n"
     "Options:\n"
     "  --json             print JSON: the list of target objects\n"
@@ -119,9 +138,10 @@ static const char help_status[] =
     "  -h, --help         show this help\n";
 
 static const char help_series[] =
-    "Usage: osdctl series PID [OPTIONS]\n"
+    "Usage: osdctl series PID|UNIT|CGROUP [OPTIONS]\n"
     "\n"
-    "Print the samples stored for the target rooted at PID, oldest first.\n"
+    "Print the samples stored for the target rooted at PID (or watching unit\n"
+    "UNIT, or cgroup path CGROUP), oldest first.\n"
     "Text shows local time and humanised values; CSV and JSON keep epoch\n"
     "seconds and raw numbers.\n"
     "\n"
@@ -147,17 +167,23 @@ static const char help_series[] =
     "  -h, --help         show this help\n";
 
 static const char help_threads[] =
-    "Usage: osdctl threads PID [OPTIONS]\n"
+    "Usage: osdctl threads PID|UNIT|CGROUP [OPTIONS]\n"
     "\n"
-    "Show per-thread CPU over the last interval of a target watched with\n"
-    "--threads, busiest first.\n"
+    "Show the threads of a target watched with --threads, busiest first: CPU and\n"
+    "context switches over the last interval, and for each other family the target\n"
+    "collects, the thread's own figures of that interval: NET-TX/NET-RX bytes\n"
+    "(--net), SYSCALLS/ERRORS and the P99 latency (--syscall), HEAP-LIVE bytes it\n"
+    "allocated and still holds, ALLOCS/FREES (--heap). --json also gives totals\n"
+    "since the watch and each thread's most frequent syscalls.\n"
     "\n"
     "Options:\n"
+    "  --sort KEY         cpu (default), net (bytes moved), syscall (calls) or\n"
+    "                     heap (live bytes); ties go by the totals since the watch\n"
     "  --json             print JSON: the threads object\n"
     "  -h, --help         show this help\n";
 
 static const char help_syscalls[] =
-    "Usage: osdctl syscalls PID [OPTIONS]\n"
+    "Usage: osdctl syscalls PID|UNIT|CGROUP [OPTIONS]\n"
     "\n"
     "Show per-syscall totals of a target watched with --syscall, since the watch\n"
     "began: calls, failed calls (returns of -4095..-1), total and average time,\n"
@@ -171,8 +197,8 @@ static const char help_syscalls[] =
     "  -h, --help         show this help\n";
 
 static const char help_trace[] =
-    "Usage: osdctl trace PID --syscalls [OPTIONS]\n"
-    "       osdctl trace PID --uprobe BINARY:FUNCTION [--enter FMT] [--return FMT]\n"
+    "Usage: osdctl trace PID|UNIT|CGROUP --syscalls [OPTIONS]\n"
+    "       osdctl trace PID|UNIT|CGROUP --uprobe BINARY:FUNCTION [--enter FMT] [--return FMT]\n"
     "                    [OPTIONS]\n"
     "\n"
     "With --syscalls, print every syscall entry and exit of a target watched with\n"
@@ -210,7 +236,7 @@ static const char help_trace[] =
     "  -h, --help         show this help\n";
 
 static const char help_export[] =
-    "Usage: osdctl export PID --dir DIR [OPTIONS]\n"
+    "Usage: osdctl export PID|UNIT|CGROUP --dir DIR [OPTIONS]\n"
     "\n"
     "Write the samples of the target rooted at PID to DIR, one CSV file per\n"
     "metric family it collects (cpu.csv, mem.csv, net.csv, syscall.csv): a header\n"
@@ -237,6 +263,8 @@ static const char help_anomalies[] =
     "                     2d, 1w, 1h30m or plain seconds (default: all kept)\n"
     "  --until DUR        only anomalies that start DUR ago or earlier\n"
     "  --pid PID          only anomalies of the target rooted at PID\n"
+    "  --unit NAME        only anomalies of the target watching unit NAME\n"
+    "  --cgroup PATH      only anomalies of the target watching cgroup PATH\n"
     "  --metric M         only anomalies whose metrics contain M (cpu, rss_bytes)\n"
     "  --limit N          only the newest N anomalies\n"
     "  --follow           after the history, print anomalies as they begin and\n"

@@ -383,6 +383,8 @@ void output_anomaly(FILE *f, const json_t *a, int ended)
     v = anomaly_num(a, "pid");
     if (isnan(v))
         snprintf(pid, sizeof(pid), "?");
+    else if (v == 0 && json_is_string(json_object_get(a, "cgroup"))) /* a cgroup target: comm names it */
+        snprintf(pid, sizeof(pid), "-");
     else
         snprintf(pid, sizeof(pid), "%.0f", v);
     fmt_score(score, sizeof(score), anomaly_num(a, "peak_score"));

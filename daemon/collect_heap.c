@@ -13,6 +13,7 @@
 #include "heap.skel.h"
 #include "heap_sym.h"
 #include "log.h"
+#include "procmon.h"
 
 #define MAX_LIBS 8
 
@@ -46,6 +47,7 @@ struct heapmon {
     void *cb_arg;
     struct heap_sym *sym;
     uint64_t events;
+    struct bpf_sweep threads;
 };
 
 const char *heapmon_kind_name(uint32_t kind)
@@ -130,6 +132,8 @@ int heapmon_open(uv_loop_t *loop, int watched_fd, heapmon_event_cb cb, void *arg
     hm->blocks_fd = bpf_map__fd(hm->skel->maps.heap_blocks);
     hm->stacks_fd = bpf_map__fd(hm->skel->maps.heap_stacks);
     hm->cnt_fd = bpf_map__fd(hm->skel->maps.heap_counters);
+    bpf_sweep_init(&hm->threads, bpf_map__fd(hm->skel->maps.heap_threads), sizeof(struct thread_key),
+                   sizeof(struct heap_thread_val), OSD_HEAP_THREADS);
     hm->rb = ring_buffer__new(bpf_map__fd(hm->skel->maps.heap_events), on_event, hm, NULL);
     if (!hm->rb) {
         err = -ENOMEM;
@@ -168,6 +172,7 @@ static void on_poll_closed(uv_handle_t *h)
     ring_buffer__free(hm->rb);
     heap_bpf__destroy(hm->skel);
     heap_sym_close(hm->sym);
+    bpf_sweep_free(&hm->threads);
     free(hm);
 }
 
@@ -328,7 +333,7 @@ static void forget_blocks(struct heapmon *hm, uint32_t tgid)
 {
     const size_t chunk = 4096;
     struct heap_key *keys = calloc(chunk, sizeof(*keys)), *del = NULL;
-    uint64_t *vals = calloc(chunk, sizeof(*vals));
+    struct heap_block *vals = calloc(chunk, sizeof(*vals));
     uint64_t in_tok = 0, out_tok = 0;
     size_t ndel = 0, cap = 0;
     int first = 1;
@@ -374,6 +379,16 @@ void heapmon_forget(struct heapmon *hm, uint32_t tgid, int had_blocks)
     bpf_map_delete_elem(hm->procs_fd, &tgid);
     if (had_blocks)
         forget_blocks(hm, tgid);
+}
+
+struct bpf_sweep *heapmon_threads(struct heapmon *hm)
+{
+    return &hm->threads;
+}
+
+void heapmon_forget_threads(struct heapmon *hm, uint32_t target_id)
+{
+    bpf_sweep_delete(&hm->threads, target_id, NULL, 0);
 }
 
 uint64_t heapmon_counter(struct heapmon *hm, enum osd_heap_counter idx)

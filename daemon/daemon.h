@@ -39,7 +39,7 @@ struct daemon {
     struct heapmon *heap;      /* NULL: heap collection unavailable (heap_error says why) */
     struct upmon *up;          /* NULL until a user function is traced (up_error says why if it failed) */
     struct utrace *ut;         /* the probes of traced user functions (utrace.c) */
-    char net_error[128], sys_error[128], heap_error[128], up_error[128];
+    char net_error[200], sys_error[128], heap_error[128], up_error[128];
     struct target *targets;    /* list head, newest last (see targets.c) */
     int ntargets;
     uint32_t next_target_id;

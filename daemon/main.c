@@ -152,7 +152,7 @@ static void on_alert(void *arg, const char *event, json_t *record, const struct 
     struct daemon *d = arg;
     json_t *params = json_pack("{s:s, s:O}", "event", event, "anomaly", record);
 
-    rpc_server_notify(d->rpc, OSD_N_ANOMALY, params, x->pid, x->uid);
+    rpc_server_notify(d->rpc, OSD_N_ANOMALY, params, x);
     json_decref(params);
 }
 
@@ -199,6 +199,13 @@ int main(int argc, char **argv)
         d.pm = NULL;
     }
     malloc_trim(0); /* libbpf's copy of the kernel BTF is freed; give the pages back */
+    {
+        char why[160];
+
+        /* the network object loads at the first `net` watch: say now, not only then */
+        if (netmon_env_check(why, sizeof(why)))
+            log_warn("%s: watching with 'net' will fail until it is fixed", why);
+    }
     err = alerts_open(d.cfg.state_dir, d.cfg.anomaly_history, &d.alerts);
     if (err) {
         heapmon_close(d.heap);

@@ -122,6 +122,10 @@ int utrace_resolve(pid_t pid, const char *spec, bool check_elf, struct uprobe_sp
     } else if (strchr(bin, '/')) {
         snprintf(why, whylen, "the binary '%s' must be an absolute path, or the name of a file the target maps", bin);
         return -EINVAL;
+    } else if (pid <= 0) {
+        snprintf(why, whylen, "give the binary '%s' by its absolute path: a cgroup target has no root process to "
+                 "find it in", bin);
+        return -EINVAL;
     } else if (find_mapped(pid, bin, real, sizeof(real))) {
         snprintf(why, whylen, "pid %d maps no file named '%s'; give the binary's absolute path", (int)pid, bin);
         return -ENOENT;

@@ -1,10 +1,16 @@
 """bench_syscall.py - what osdetd adds per syscall: the same getppid() loop timed unwatched,
 watched with `syscall: true` (counting mode), and watched while a client traces it (trace
 mode: every enter/exit through the ring buffer), alternating the three several times in one
-run; prints the median ns per call of each and the differences.
+run; prints the median ns per call of each and the differences. With --floor, also with empty
+programs attached (tp_floor: on sys_exit only, and on both sys_enter and sys_exit): the
+floor that any syscall-tracepoint collector pays on this machine before doing any work.
+With --threads, two more modes: counting with `cpu: true` (which `threads` needs), and the
+same with `threads: true` (per-thread syscall slots beside the per-target ones); their
+difference is what the per-thread view adds per syscall.
 
 usage (as root): OSDETD_BIN=build/daemon/osdetd python3 tests/bench/bench_syscall.py \\
-                     --loop build/tests/bench/syscall_loop [--calls 2000000] [--rounds 5]"""
+                     --loop build/tests/bench/syscall_loop [--floor build/tests/bench/tp_floor] \\
+                     [--calls 2000000] [--rounds 5] [--threads]"""
 import argparse
 import json
 import os
@@ -20,12 +26,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from osdtest import Daemon  # noqa: E402
 
 
-def run_once(d, loop, calls, mode):
+def run_once(d, loop, calls, mode, floor):
     p = subprocess.Popen([loop, str(calls)], stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
     tracer = None
+    if mode.startswith("floor_"):
+        return run_floor(p, floor, mode[len("floor_"):])
     if mode != "unwatched":
-        d.call("watch", {"pid": p.pid, "syscall": True, "cpu": False, "detector": "none"})
+        d.call("watch", {"pid": p.pid, "syscall": True, "cpu": mode in ("count_cpu", "count_threads"),
+                         "threads": mode == "count_threads", "detector": "none"})
     if mode == "trace":
         tracer = socket.socket(socket.AF_UNIX)
         tracer.connect(d.socket)
@@ -45,18 +54,39 @@ def run_once(d, loop, calls, mode):
     return ns
 
 
+def run_floor(p, floor, which):
+    """Times the waiting loop p while tp_floor holds empty programs (which: exit|both)."""
+    f = subprocess.Popen([floor, which], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert f.stdout.readline().strip() == "attached", "tp_floor could not attach"
+        os.kill(p.pid, signal.SIGUSR1)
+        ns = float(p.stdout.readline().split()[1])
+        p.wait()
+    finally:
+        f.stdin.close()
+        f.wait()
+    return ns
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--loop", required=True)
+    ap.add_argument("--floor", help="tp_floor binary: also time empty programs")
     ap.add_argument("--calls", type=int, default=2000000)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", action="store_true", help="also time counting with cpu, and with threads: true")
     a = ap.parse_args()
     d = Daemon()
     try:
-        res = {m: [] for m in ("unwatched", "count", "trace")}
+        # trace last: the daemon drains its backlog of events while the next run starts
+        modes = ["unwatched", "count"] + (["count_cpu", "count_threads"] if a.threads else [])
+        if a.floor:
+            modes += ["floor_exit", "floor_both"]
+        modes.append("trace")
+        res = {m: [] for m in modes}
         for _ in range(a.rounds):
             for m in res:
-                res[m].append(run_once(d, a.loop, a.calls, m))
+                res[m].append(run_once(d, a.loop, a.calls, m, a.floor))
         st = d.call("status")["syscall"]
     finally:
         d.stop(unittest.TestCase())  # Daemon.stop() asserts through a TestCase
@@ -66,6 +96,16 @@ def main():
         print(f"{m}: median {med[m]:.1f} ns/call (runs: {', '.join(f'{x:.0f}' for x in v)})")
     print(f"added_by_counting: {med['count'] - med['unwatched']:.1f} ns/call")
     print(f"added_by_tracing: {med['trace'] - med['unwatched']:.1f} ns/call")
+    for m in ("floor_exit", "floor_both"):
+        if m in med:
+            print(f"added_by_{m}: {med[m] - med['unwatched']:.1f} ns/call")
+    if a.threads:
+        # the two run back to back in each round: the per-round difference cancels slow drifts
+        pairs = [t - c for t, c in zip(res["count_threads"], res["count_cpu"])]
+        print(f"added_by_threads: {med['count_threads'] - med['count_cpu']:.1f} ns/call "
+              f"(count_threads - count_cpu); per-round differences: median {statistics.median(pairs):.1f} "
+              f"({', '.join(f'{x:.0f}' for x in pairs)}); minima: count_cpu {min(res['count_cpu']):.0f}, "
+              f"count_threads {min(res['count_threads']):.0f}")
     print(f"trace_events_dropped: {st['trace_dropped']}")
 
 

@@ -402,6 +402,29 @@ static void test_syscalls(void)
     usage_error(ARGV("osdctl", "syscalls", "1", "2"), "unexpected argument '2'", "osdctl syscalls --help");
 }
 
+static void test_threads(void)
+{
+    struct threads_opts o;
+    char why[256];
+    char **a;
+
+    a = ARGV("threads", "42");
+    CHECK_INT(threads_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 42 && !o.sort && !o.json, "threads 42: expected defaults, got pid %d sort %s json %d", (int)o.pid,
+          o.sort ? o.sort : "(null)", o.json);
+    a = ARGV("threads", "--sort", "heap", "42", "--json");
+    CHECK_INT(threads_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 42 && o.sort && !strcmp(o.sort, "heap") && o.json, "threads with options: got pid %d sort %s json %d",
+          (int)o.pid, o.sort ? o.sort : "(null)", o.json);
+    a = ARGV("threads", "--sort=syscall", "7");
+    CHECK_INT(threads_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.pid == 7 && o.sort && !strcmp(o.sort, "syscall"), "threads --sort=syscall 7: got sort %s",
+          o.sort ? o.sort : "(null)");
+    usage_error(ARGV("osdctl", "threads", "1", "--sort", "disk"), "--sort must be cpu, net, syscall or heap, got 'disk'",
+                "osdctl threads --help");
+    usage_error(ARGV("osdctl", "threads", "1", "--sort"), "--sort", "osdctl threads --help");
+}
+
 static void test_trace(void)
 {
     struct trace_opts o;
@@ -497,6 +520,7 @@ int main(void)
     test_anomalies();
     test_config();
     test_syscalls();
+    test_threads();
     test_trace();
     test_export();
     test_unreachable();
