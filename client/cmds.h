@@ -15,6 +15,7 @@ struct watch_opts {
     pid_t pid;              /* 0 with --exec */
     int cpu, mem, net, syscall, heap; /* families named; none: the daemon's default (cpu and mem) */
     int no_children, threads;
+    const char *heap_scope; /* "tree" or "process"; NULL: the daemon's default */
     int interval_ms;        /* 0: not given, the daemon's default */
     const char *detector;   /* "spot", "cs", "mad", "none" (--no-detect); NULL: the daemon's default */
     int stride, calib, window;  /* 0: not given */

@@ -33,12 +33,22 @@ struct lib {
     struct bpf_link *links[NLINKS];
 };
 
+/* Probes attached to one process only (heap_scope "process"). */
+struct proc_att {
+    uint32_t tgid, target_id;
+    char path[256];
+    struct bpf_link *links[NLINKS];
+};
+
 struct heapmon {
     struct heap_bpf *skel;
     int stats_fd, procs_fd, blocks_fd, stacks_fd, cnt_fd;
     int ncpu;
     struct lib libs[MAX_LIBS];
     int attached;               /* libs with users */
+    struct proc_att *procs;     /* per-process attachments */
+    size_t nprocs, procs_cap;
+    int exec_users;             /* libs and processes attached: the exec tracepoint's users */
     struct bpf_link *exec_link;
     struct ring_buffer *rb;
     uv_poll_t poll;
@@ -153,12 +163,17 @@ err_free:
     return err;
 }
 
-static void lib_detach(struct lib *l)
+static void links_destroy(struct bpf_link **links)
 {
     for (int i = 0; i < NLINKS; i++) {
-        bpf_link__destroy(l->links[i]);
-        l->links[i] = NULL;
+        bpf_link__destroy(links[i]);
+        links[i] = NULL;
     }
+}
+
+static void lib_detach(struct lib *l)
+{
+    links_destroy(l->links);
 }
 
 static void on_poll_closed(uv_handle_t *h)
@@ -177,6 +192,11 @@ void heapmon_close(struct heapmon *hm)
         return;
     for (int i = 0; i < MAX_LIBS; i++)
         lib_detach(&hm->libs[i]);
+    for (size_t i = 0; i < hm->nprocs; i++)
+        links_destroy(hm->procs[i].links);
+    free(hm->procs);
+    hm->procs = NULL;
+    hm->nprocs = 0;
     bpf_link__destroy(hm->exec_link);
     hm->exec_link = NULL;
     uv_close((uv_handle_t *)&hm->poll, on_poll_closed);
@@ -217,7 +237,8 @@ static struct lib *lib_find(struct heapmon *hm, const char *libc)
     return NULL;
 }
 
-static int lib_attach(struct heapmon *hm, struct lib *l)
+/* Attaches every probe to path for pid (-1: every process mapping it); all or none. */
+static int links_attach(struct heapmon *hm, const char *path, pid_t pid, struct bpf_link **links)
 {
     struct bpf_program *entry[OSD_HEAP_F_MAX] = {
         hm->skel->progs.heap_malloc, hm->skel->progs.heap_calloc,        hm->skel->progs.heap_realloc,
@@ -232,20 +253,43 @@ static int lib_attach(struct heapmon *hm, struct lib *l)
 
             if (ret && f == OSD_HEAP_F_FREE)
                 continue;
-            /* pid -1: every process mapping this libc; `watched` filters in the kernel,
-             * so forked children of a target are covered without re-attaching */
-            l->links[k] = bpf_program__attach_uprobe_opts(prog, -1, l->path, 0, &o);
-            if (!l->links[k]) {
+            links[k] = bpf_program__attach_uprobe_opts(prog, pid, path, 0, &o);
+            if (!links[k]) {
                 int err = -errno;
-                log_warn("heap: cannot attach %s%s in %s: %s", ret ? "uretprobe " : "uprobe ", funcs[f], l->path,
-                         strerror(-err));
-                lib_detach(l);
+                log_warn("heap: cannot attach %s%s in %s (pid %d): %s", ret ? "uretprobe " : "uprobe ", funcs[f],
+                         path, (int)pid, strerror(-err));
+                links_destroy(links);
                 return err ? err : -EINVAL;
             }
             k++;
         }
     }
     return 0;
+}
+
+/* The exec tracepoint runs while any probe is attached. */
+static int exec_get(struct heapmon *hm)
+{
+    if (hm->exec_users++ > 0)
+        return 0;
+    /* calls entered under an earlier attach may never have returned through us */
+    hm->skel->bss->heap_gen++;
+    hm->exec_link = bpf_program__attach(hm->skel->progs.heap_exec);
+    if (!hm->exec_link) {
+        int err = -errno;
+        hm->exec_users--;
+        log_warn("heap: cannot attach the exec tracepoint: %s", strerror(-err));
+        return err ? err : -EINVAL;
+    }
+    return 0;
+}
+
+static void exec_put(struct heapmon *hm)
+{
+    if (hm->exec_users > 0 && --hm->exec_users == 0) {
+        bpf_link__destroy(hm->exec_link);
+        hm->exec_link = NULL;
+    }
 }
 
 int heapmon_use(struct heapmon *hm, const char *libc)
@@ -262,23 +306,14 @@ int heapmon_use(struct heapmon *hm, const char *libc)
             l = &hm->libs[i];
     if (!l)
         return -EMFILE;
-    if (!hm->attached) {
-        /* calls entered under an earlier attach may never have returned through us */
-        hm->skel->bss->heap_gen++;
-        hm->exec_link = bpf_program__attach(hm->skel->progs.heap_exec);
-        if (!hm->exec_link) {
-            err = -errno;
-            log_warn("heap: cannot attach the exec tracepoint: %s", strerror(-err));
-            return err ? err : -EINVAL;
-        }
-    }
+    if ((err = exec_get(hm)))
+        return err;
     snprintf(l->path, sizeof(l->path), "%s", libc);
-    err = lib_attach(hm, l);
+    /* pid -1: every process mapping this libc; `watched` filters in the kernel, so forked
+     * children of a target are covered without re-attaching */
+    err = links_attach(hm, l->path, -1, l->links);
     if (err) {
-        if (!hm->attached) {
-            bpf_link__destroy(hm->exec_link);
-            hm->exec_link = NULL;
-        }
+        exec_put(hm);
         return err;
     }
     l->users = 1;
@@ -298,10 +333,70 @@ void heapmon_release(struct heapmon *hm, const char *libc)
     lib_detach(l);
     log_info("heap: probes detached from %s", l->path);
     l->path[0] = '\0';
-    if (--hm->attached == 0) {
-        bpf_link__destroy(hm->exec_link);
-        hm->exec_link = NULL;
+    hm->attached--;
+    exec_put(hm);
+}
+
+static struct proc_att *proc_find(struct heapmon *hm, uint32_t tgid)
+{
+    for (size_t i = 0; i < hm->nprocs; i++)
+        if (hm->procs[i].tgid == tgid)
+            return &hm->procs[i];
+    return NULL;
+}
+
+int heapmon_attach_pid(struct heapmon *hm, uint32_t tgid, uint32_t target_id)
+{
+    struct proc_att *p;
+    char libc[256];
+    int err;
+
+    if (proc_find(hm, tgid))
+        return 0;
+    if ((err = heapmon_find_libc((pid_t)tgid, libc, sizeof(libc))))
+        return err;
+    if (hm->nprocs == hm->procs_cap) {
+        size_t nc = hm->procs_cap ? hm->procs_cap * 2 : 16;
+        struct proc_att *np = realloc(hm->procs, nc * sizeof(*np));
+        if (!np)
+            return -ENOMEM;
+        hm->procs = np;
+        hm->procs_cap = nc;
     }
+    p = &hm->procs[hm->nprocs];
+    memset(p, 0, sizeof(*p));
+    p->tgid = tgid;
+    p->target_id = target_id;
+    snprintf(p->path, sizeof(p->path), "%s", libc);
+    if ((err = exec_get(hm)))
+        return err;
+    /* the kernel plants the breakpoints in this process's memory only: others never trap */
+    if ((err = links_attach(hm, p->path, (pid_t)tgid, p->links))) {
+        exec_put(hm);
+        return err;
+    }
+    hm->nprocs++;
+    return 0;
+}
+
+void heapmon_detach_pid(struct heapmon *hm, uint32_t tgid)
+{
+    struct proc_att *p = proc_find(hm, tgid);
+
+    if (!p)
+        return;
+    /* synchronous (~0.1-0.2 s per probe here): a probe retired later would still fire
+     * beside a new one attached meanwhile, and every call would count twice */
+    links_destroy(p->links);
+    *p = hm->procs[--hm->nprocs];
+    exec_put(hm);
+}
+
+void heapmon_detach_target(struct heapmon *hm, uint32_t target_id)
+{
+    for (size_t i = hm->nprocs; i-- > 0;)
+        if (hm->procs[i].target_id == target_id)
+            heapmon_detach_pid(hm, hm->procs[i].tgid);
 }
 
 int heapmon_read(struct heapmon *hm, uint32_t tgid, struct heap_val *out)
@@ -410,7 +505,8 @@ json_t *heapmon_status(struct heapmon *hm)
         if (hm->libs[i].users)
             json_array_append_new(libs, json_pack("{s:s, s:i}", "path", hm->libs[i].path, "targets",
                                                   hm->libs[i].users));
-    return json_pack("{s:b, s:o, s:I, s:i, s:I, s:I, s:I, s:I}", "attached", hm->attached > 0, "libc", libs,
+    return json_pack("{s:b, s:o, s:I, s:I, s:i, s:I, s:I, s:I, s:I}", "attached", hm->exec_users > 0, "libc", libs,
+                     "processes", (json_int_t)hm->nprocs,
                      "outstanding", (json_int_t)map_entries(hm->blocks_fd, sizeof(struct heap_key)),
                      "outstanding_max", OSD_HEAP_BLOCKS, "map_full",
                      (json_int_t)heapmon_counter(hm, OSD_HEAP_CNT_BLOCKS_FULL), "procs_full",

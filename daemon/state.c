@@ -18,17 +18,20 @@
 
 static json_t *target_state(const struct target *t)
 {
-    json_t *fam = json_object();
+    json_t *fam = json_object(), *o;
 
     for (int f = 0; f < FAM_MAX; f++)
         json_object_set_new(fam, family_desc(f)->name, json_boolean(t->opts.fam[f]));
-    return json_pack("{s:i, s:I, s:I, s:s, s:f, s:o, s:b, s:b, s:i, s:{s:b, s:s, s:I, s:f, s:I, s:I}}", "pid",
+    o = json_pack("{s:i, s:I, s:I, s:s, s:f, s:o, s:b, s:b, s:i, s:{s:b, s:s, s:I, s:f, s:I, s:I}}", "pid",
                      (int)t->pid, "start_ticks", (json_int_t)t->start_ticks, "uid", (json_int_t)t->uid, "comm",
                      t->comm, "watched_at", t->watched_at, "families", fam, "children", t->opts.children, "threads",
                      t->opts.threads, "interval_ms", t->opts.interval_ms, "detect", "on", t->opts.detect.on,
                      "detector", det_kind_name(t->opts.detect.kind), "stride", (json_int_t)t->opts.detect.stride, "q",
                      t->opts.detect.q, "calib", (json_int_t)t->opts.detect.calib, "window",
                      (json_int_t)t->opts.detect.window);
+    if (o && t->opts.heap_process) /* absent in older files: "tree" */
+        json_object_set_new(o, "heap_scope", json_string("process"));
+    return o;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -144,6 +147,7 @@ static int restore_one(struct daemon *d, json_t *o)
         w.fam[f] = json_is_true(json_object_get(fam, family_desc(f)->name));
     w.children = json_is_true(json_object_get(o, "children"));
     w.threads = json_is_true(json_object_get(o, "threads"));
+    w.heap_process = !strcmp(json_string_value(json_object_get(o, "heap_scope")) ?: "tree", "process");
     w.interval_ms = (int)json_integer_value(json_object_get(o, "interval_ms"));
     w.uid = (uid_t)json_integer_value(json_object_get(o, "uid"));
     w.detect = d->cfg.detect;

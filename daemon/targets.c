@@ -153,6 +153,8 @@ static void target_free(struct target *t)
 {
     if (t->heap_libc[0] && t->d->heap)
         heapmon_release(t->d->heap, t->heap_libc);
+    if (t->opts.heap_process && t->d->heap)
+        heapmon_detach_target(t->d->heap, t->id);
     for (int f = 0; f < FAM_MAX; f++)
         series_free(&t->series[f]);
     detect_target_free(t);
@@ -241,11 +243,19 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
             err = err == -ENOENT ? -ENOEXEC : err;
             goto err_free;
         }
-        if (heapmon_use(d->heap, libc)) {
-            err = -EIO;
-            goto err_free;
+        if (o->heap_process) {
+            /* members found later are attached as they are sampled (collect.c) */
+            if (heapmon_attach_pid(d->heap, (uint32_t)pid, t->id)) {
+                err = -EIO;
+                goto err_free;
+            }
+        } else {
+            if (heapmon_use(d->heap, libc)) {
+                err = -EIO;
+                goto err_free;
+            }
+            memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
         }
-        memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
     }
     if (d->pm) {
         err = procmon_add(d->pm, pid, t->id, flags, &owner_id);
