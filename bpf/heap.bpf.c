@@ -12,7 +12,11 @@
  * entry points (realloc(NULL, n) is malloc, realloc(p, 0) frees p, an mmapped realloc may
  * malloc): only the outermost call of a thread is accounted, the nested ones only count
  * depth. `heap_gen` changes at every attach so a call entered under a previous attach
- * (its return never seen) does not pass for an outer call forever. */
+ * (its return never seen) does not pass for an outer call forever.
+ *
+ * Targets watched per thread (OSD_W_THREADS) also count per thread in `heap_threads`:
+ * each block remembers the thread that allocated it, so whichever thread frees it, the
+ * owner's live bytes go down. The others never touch that map. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -33,6 +37,8 @@ struct heap_call {
     __u32 depth;   /* hooked calls in flight on this thread, outermost included */
     __u32 func;    /* enum osd_heap_func of the outermost call */
     __u32 target_id;
+    __u32 threads; /* the target is watched per thread */
+    __u32 pad;
 };
 
 struct {
@@ -47,8 +53,16 @@ struct {
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __uint(max_entries, OSD_HEAP_BLOCKS);
     __type(key, struct heap_key);
-    __type(value, __u64); /* size asked for */
+    __type(value, struct heap_block);
 } heap_blocks SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, OSD_HEAP_THREADS);
+    __type(key, struct thread_key);
+    __type(value, struct heap_thread_val);
+} heap_threads SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -91,6 +105,28 @@ struct {
     __type(key, __u32);
     __type(value, __u64);
 } heap_counters SEC(".maps");
+
+/* Attachments whose probes count (key: the cookie). A probe being retired (the kernel
+ * takes a while) may still fire beside its replacement: removed from here first, it is
+ * ignored meanwhile, so no call counts twice. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, OSD_HEAP_ATTACHES);
+    __type(key, __u32);
+    __type(value, __u8);
+} heap_live SEC(".maps");
+
+/* Does this probe serve w's process? Live, and of the target's scope: probes on the shared
+ * libc serve tree-scope targets, per-process probes the process-scope ones. */
+static __always_inline bool probe_serves(void *ctx, const struct watched_val *w)
+{
+    __u32 id = (__u32)bpf_get_attach_cookie(ctx);
+    bool tree = id & OSD_HEAP_ATT_TREE;
+
+    if (!bpf_map_lookup_elem(&heap_live, &id))
+        return false;
+    return tree != !!(w->flags & OSD_W_HEAP_PROC);
+}
 
 static __always_inline void count(__u32 idx)
 {
@@ -157,58 +193,100 @@ static __always_inline __u64 entry_caller(struct pt_regs *ctx)
     return ra;
 }
 
+/* The owner thread of a released block: its slot may be gone with the thread. Atomics:
+ * any thread of the process may free a block, and the owner may be allocating. */
+static __always_inline void thread_release(const struct heap_block *b)
+{
+    struct thread_key tk = { .target_id = b->target_id, .tid = b->tid };
+    struct heap_thread_val *tv;
+
+    if (!b->tid || !(tv = bpf_map_lookup_elem(&heap_threads, &tk)))
+        return;
+    __sync_fetch_and_add(&tv->frees, 1);
+    __sync_fetch_and_add(&tv->free_bytes, b->size);
+}
+
+/* The allocating thread's slot, for targets watched per thread (else NULL). */
+static __always_inline struct heap_thread_val *thread_slot(__u32 target_id, __u32 tid)
+{
+    struct thread_key tk = { .target_id = target_id, .tid = tid };
+    struct heap_thread_val *tv = bpf_map_lookup_elem(&heap_threads, &tk);
+
+    if (tv)
+        return tv;
+    struct heap_thread_val zero = {};
+    bpf_map_update_elem(&heap_threads, &tk, &zero, BPF_NOEXIST);
+    tv = bpf_map_lookup_elem(&heap_threads, &tk);
+    if (!tv)
+        count(OSD_HEAP_CNT_THREADS_FULL);
+    return tv;
+}
+
 /* A tracked block goes away: 1 if it was tracked (and is now remembered as freed). */
 static __always_inline int release(__u32 tgid, __u64 addr, struct heap_val *v)
 {
     struct heap_key k = { .tgid = tgid, .addr = addr };
-    __u64 *sz = bpf_map_lookup_elem(&heap_blocks, &k);
-    __u64 size;
+    struct heap_block *p = bpf_map_lookup_elem(&heap_blocks, &k);
+    struct heap_block b;
 
-    if (!sz)
+    if (!p)
         return 0;
-    size = *sz;
+    b = *p;
     if (bpf_map_delete_elem(&heap_blocks, &k))
         return 0; /* another thread released it first */
     if (v) {
         v->frees++;
-        v->free_bytes += size;
+        v->free_bytes += b.size;
     }
-    bpf_map_update_elem(&heap_freed, &k, &size, BPF_ANY);
+    thread_release(&b);
+    bpf_map_update_elem(&heap_freed, &k, &b.size, BPF_ANY);
     return 1;
 }
 
-static __always_inline void track(__u32 tgid, __u64 addr, __u64 size, struct heap_val *v)
+/* A new block of the current thread; c says for which target and whether per thread. */
+static __always_inline void track(__u32 tgid, __u64 addr, __u64 size, struct heap_val *v,
+                                  const struct heap_call *c)
 {
     struct heap_key k = { .tgid = tgid, .addr = addr };
-    __u64 *old;
+    struct heap_block b = { .size = size, .target_id = c->target_id };
+    struct heap_thread_val *tv = NULL;
+    struct heap_block *old;
 
+    if (c->threads) {
+        b.tid = (__u32)bpf_get_current_pid_tgid();
+        tv = thread_slot(c->target_id, b.tid);
+        if (!tv)
+            b.tid = 0; /* no slot to lower at its free */
+    }
     bpf_map_delete_elem(&heap_freed, &k);
-    if (!bpf_map_update_elem(&heap_blocks, &k, &size, BPF_NOEXIST)) {
-        if (v) {
-            v->allocs++;
-            v->alloc_bytes += size;
+    if (bpf_map_update_elem(&heap_blocks, &k, &b, BPF_NOEXIST)) {
+        /* Already there: the old block went away unseen (an allocator we do not hook, or
+         * the image before an exec). Account it as freed, then track the new one. */
+        old = bpf_map_lookup_elem(&heap_blocks, &k);
+        if (old) {
+            if (v) {
+                v->frees++;
+                v->free_bytes += old->size;
+            }
+            thread_release(old);
         }
-        return;
-    }
-    /* Already there: the old block went away unseen (an allocator we do not hook, or the
-     * image before an exec). Account it as freed, then track the new one. */
-    old = bpf_map_lookup_elem(&heap_blocks, &k);
-    if (old && v) {
-        v->frees++;
-        v->free_bytes += *old;
-    }
-    if (bpf_map_update_elem(&heap_blocks, &k, &size, BPF_ANY)) {
-        __u32 none = 0;
-        count(OSD_HEAP_CNT_BLOCKS_FULL);
-        if (v)
-            v->untracked++;
-        /* a block we never saw makes "unknown" unsound for this process from now on */
-        bpf_map_update_elem(&heap_procs, &tgid, &none, BPF_EXIST);
-        return;
+        if (bpf_map_update_elem(&heap_blocks, &k, &b, BPF_ANY)) {
+            __u32 none = 0;
+            count(OSD_HEAP_CNT_BLOCKS_FULL);
+            if (v)
+                v->untracked++;
+            /* a block we never saw makes "unknown" unsound for this process from now on */
+            bpf_map_update_elem(&heap_procs, &tgid, &none, BPF_EXIST);
+            return;
+        }
     }
     if (v) {
         v->allocs++;
         v->alloc_bytes += size;
+    }
+    if (tv) {
+        __sync_fetch_and_add(&tv->allocs, 1);
+        __sync_fetch_and_add(&tv->alloc_bytes, size);
     }
 }
 
@@ -225,7 +303,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 func, __u64 size, __
     struct watched_val *w = watched_current(OSD_W_HEAP);
     struct heap_call *c;
 
-    if (!w)
+    if (!w || !probe_serves(ctx, w))
         return 0;
     c = bpf_task_storage_get(&heap_calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!c)
@@ -240,6 +318,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 func, __u64 size, __
     c->size = size;
     c->ptr = ptr;
     c->target_id = w->target_id;
+    c->threads = !!(w->flags & OSD_W_THREADS);
     if (func == OSD_HEAP_F_REALLOC && ptr) {
         __u32 tgid = bpf_get_current_pid_tgid() >> 32;
         struct heap_key k = { .tgid = tgid, .addr = ptr };
@@ -261,11 +340,13 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 func, __u64 size, __
 static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 {
     struct heap_call *c = bpf_task_storage_get(&heap_calls, bpf_get_current_task_btf(), 0, 0);
+    struct watched_val *w = watched_current(OSD_W_HEAP);
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     struct heap_val *v;
     __u64 addr = ret;
 
-    if (!c || !c->depth)
+    /* (unwatched meanwhile: the call still ends here, so depth never goes stale) */
+    if (!c || !c->depth || (w && !probe_serves(ctx, w)))
         return 0;
     if (c->gen != heap_gen) {
         c->depth = 0;
@@ -289,7 +370,7 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
     if (addr) {
         if (c->func == OSD_HEAP_F_REALLOC && addr == c->ptr)
             release(tgid, addr, v); /* resized in place: re-tracked with its new size below */
-        track(tgid, addr, c->size, v);
+        track(tgid, addr, c->size, v, c);
     }
     if (c->size == 0)
         misuse(ctx, v, c->target_id, OSD_HEAP_ZERO_SIZE, c->func, addr ? addr : c->ptr, 0, 0);
@@ -343,7 +424,7 @@ int BPF_KPROBE(heap_free, __u64 ptr)
     struct heap_key k;
     __u64 *fsz, zero = 0;
 
-    if (!w || in_call())
+    if (!w || !probe_serves(ctx, w) || in_call())
         return 0;
     tgid = bpf_get_current_pid_tgid() >> 32;
     v = stats(tgid);

@@ -8,14 +8,37 @@
 #define OSD_HEAP_BLOCKS (1 << 18)   /* outstanding blocks tracked, all processes together */
 #define OSD_HEAP_FREED 65536        /* recently freed blocks remembered (LRU) */
 #define OSD_HEAP_PROCS 16384        /* processes with heap counters */
+#define OSD_HEAP_THREADS 16384      /* threads of targets watched with OSD_W_THREADS */
 #define OSD_HEAP_STACKS 4096        /* distinct misuse stacks */
 #define OSD_HEAP_STACK_DEPTH 32
 #define OSD_HEAP_RINGBUF (256 << 10)
+#define OSD_HEAP_ATTACHES 4096      /* live attachments (one per libc, or per process) */
+/* The BPF cookie of every heap probe: the id of its attachment, with this bit for probes on
+ * a shared libc (heap_scope "tree"); the kernel ignores probes whose id is not live. */
+#define OSD_HEAP_ATT_TREE (1u << 31)
 
 struct heap_key {
     __u32 tgid;
     __u32 pad;
     __u64 addr;
+};
+
+/* Value of `heap_blocks`: the size asked for and, for targets watched per thread, the
+ * thread that allocated the block (tid 0: not kept per thread), so a free by any thread
+ * lowers its owner's live bytes. */
+struct heap_block {
+    __u64 size;
+    __u32 tid;
+    __u32 target_id;
+};
+
+/* Per thread (key: struct thread_key), cumulative: blocks the thread allocated, and of
+ * those the ones released since (by whichever thread). */
+struct heap_thread_val {
+    __u64 allocs;
+    __u64 frees;
+    __u64 alloc_bytes;
+    __u64 free_bytes;
 };
 
 /* Cumulative per process (tgid) since it was first seen; per-CPU, summed by user space.
@@ -69,6 +92,7 @@ enum osd_heap_counter {
     OSD_HEAP_CNT_DROPS = 0,       /* misuse events lost: ring buffer full */
     OSD_HEAP_CNT_BLOCKS_FULL = 1, /* allocations not tracked: `heap_blocks` full */
     OSD_HEAP_CNT_PROCS_FULL = 2,  /* calls not counted: `heap_stats` full */
-    OSD_HEAP_CNT_MAX = 3,
+    OSD_HEAP_CNT_THREADS_FULL = 3, /* blocks counted for the process, not per thread: `heap_threads` full */
+    OSD_HEAP_CNT_MAX = 4,
 };
 #endif

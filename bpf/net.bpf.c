@@ -2,7 +2,9 @@
 /* net.bpf.c - bytes and calls sent and received per target, by protocol, counted in the
  * sending/receiving process's own context (sock_send_length / sock_recv_length, kernel
  * 6.3+), not in softirq where the current task is whoever was interrupted. Older kernels:
- * net_dev_queue counts transmitted bytes only (user space picks which programs load). */
+ * net_dev_queue counts transmitted bytes only (user space picks which programs load).
+ * Targets watched per thread (OSD_W_THREADS) also count into `net_threads`, keyed by
+ * {target, tid}; the others never touch it. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -22,11 +24,26 @@ struct {
 } net SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, OSD_NET_THREADS_MAX);
+    __type(key, struct thread_key);
+    __type(value, struct net_thread_val);
+} net_threads SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
-    __uint(max_entries, 1);
+    __uint(max_entries, OSD_NET_CNT_MAX);
     __type(key, __u32);
     __type(value, __u64);
-} net_full SEC(".maps"); /* events lost because `net` was full */
+} net_full SEC(".maps"); /* events lost because a map was full (enum osd_net_counter) */
+
+static __always_inline void count_full(__u32 idx)
+{
+    __u64 *full = bpf_map_lookup_elem(&net_full, &idx);
+
+    if (full)
+        __sync_fetch_and_add(full, 1);
+}
 
 static __always_inline struct net_val *slot(__u32 target)
 {
@@ -37,12 +54,24 @@ static __always_inline struct net_val *slot(__u32 target)
     struct net_val zero = {};
     bpf_map_update_elem(&net, &target, &zero, BPF_NOEXIST);
     v = bpf_map_lookup_elem(&net, &target);
-    if (!v) {
-        __u32 k = 0;
-        __u64 *full = bpf_map_lookup_elem(&net_full, &k);
-        if (full)
-            __sync_fetch_and_add(full, 1);
-    }
+    if (!v)
+        count_full(OSD_NET_CNT_FULL);
+    return v;
+}
+
+/* The current thread's slot; only for targets watched per thread. */
+static __always_inline struct net_thread_val *thread_slot(__u32 target)
+{
+    struct thread_key k = { .target_id = target, .tid = (__u32)bpf_get_current_pid_tgid() };
+    struct net_thread_val *v = bpf_map_lookup_elem(&net_threads, &k);
+
+    if (v)
+        return v;
+    struct net_thread_val zero = {};
+    bpf_map_update_elem(&net_threads, &k, &zero, BPF_NOEXIST);
+    v = bpf_map_lookup_elem(&net_threads, &k);
+    if (!v)
+        count_full(OSD_NET_CNT_THREADS_FULL);
     return v;
 }
 
@@ -56,6 +85,7 @@ static __always_inline __u32 proto_of(struct sock *sk)
 static __always_inline void account(struct sock *sk, int ret, int flags, int rx)
 {
     struct watched_val *w;
+    struct net_thread_val *tv;
     struct net_val *v;
     __u32 p;
 
@@ -73,6 +103,16 @@ static __always_inline void account(struct sock *sk, int ret, int flags, int rx)
     } else {
         __sync_fetch_and_add(&v->tx_bytes[p], ret);
         __sync_fetch_and_add(&v->tx_calls[p], 1);
+    }
+    if (!(w->flags & OSD_W_THREADS) || !(tv = thread_slot(w->target_id)))
+        return;
+    /* atomics: the fallback runs in softirq too, which may interrupt the thread's own update */
+    if (rx) {
+        __sync_fetch_and_add(&tv->rx_bytes, ret);
+        __sync_fetch_and_add(&tv->rx_calls, 1);
+    } else {
+        __sync_fetch_and_add(&tv->tx_bytes, ret);
+        __sync_fetch_and_add(&tv->tx_calls, 1);
     }
 }
 

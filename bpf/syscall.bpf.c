@@ -2,7 +2,9 @@
 /* syscall.bpf.c - per-target syscall counts, errors and log2 latency histograms
  * aggregated in the kernel from raw_syscalls sys_enter/sys_exit, and, for targets being
  * traced, every enter and exit in order through a ring buffer (drops are counted). The
- * enter time lives in task-local storage: no map insert/delete per syscall. */
+ * enter time lives in task-local storage: no map insert/delete per syscall. Targets
+ * watched per thread (OSD_W_THREADS) also count into `sys_threads` per (target, tid,
+ * syscall); the others never touch it. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -36,6 +38,16 @@ struct {
     __type(key, struct sys_key);
     __type(value, struct sys_val);
 } sys SEC(".maps");
+
+/* Not per-CPU: a slot is only ever written by its own thread, at its syscall exits, so
+ * plain increments are exact and the value is 1/ncpu the size. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, OSD_SYS_THREADS_MAX);
+    __type(key, struct sys_thread_key);
+    __type(value, struct sys_val);
+} sys_threads SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -125,6 +137,32 @@ static __always_inline __u32 log2_bucket(__u64 v)
     return b < OSD_SYS_HIST ? b : OSD_SYS_HIST - 1;
 }
 
+static __always_inline void add(struct sys_val *v, long ret, __u64 lat)
+{
+    v->count++;
+    if (ret < 0 && ret > -4096)
+        v->errors++;
+    v->total_ns += lat;
+    v->hist[log2_bucket(lat)]++;
+}
+
+static __always_inline void thread_exit(__u32 target_id, __u32 nr, long ret, __u64 lat)
+{
+    struct sys_thread_key k = { .target_id = target_id, .tid = (__u32)bpf_get_current_pid_tgid(), .nr = nr };
+    struct sys_val *v = bpf_map_lookup_elem(&sys_threads, &k);
+
+    if (!v) {
+        struct sys_val zero = {};
+        bpf_map_update_elem(&sys_threads, &k, &zero, BPF_NOEXIST);
+        v = bpf_map_lookup_elem(&sys_threads, &k);
+        if (!v) {
+            count(OSD_SYS_CNT_THREADS_FULL);
+            return;
+        }
+    }
+    add(v, ret, lat);
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -155,10 +193,8 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
             return 0;
         }
     }
-    v->count++;
-    if (ret < 0 && ret > -4096)
-        v->errors++;
-    v->total_ns += lat;
-    v->hist[log2_bucket(lat)]++;
+    add(v, ret, lat);
+    if (s->flags & OSD_W_THREADS)
+        thread_exit(key.target_id, key.nr, ret, lat);
     return 0;
 }

@@ -6,6 +6,7 @@
 #endif
 
 #define OSD_SYS_MAX 65536   /* (target, syscall) pairs */
+#define OSD_SYS_THREADS_MAX 65536 /* (target, thread, syscall) triples of OSD_W_THREADS targets */
 #define OSD_SYS_HIST 32     /* log2 latency buckets: bucket b holds [2^b, 2^(b+1)) ns */
 #define OSD_SYS_RINGBUF (4 << 20)
 
@@ -14,7 +15,16 @@ struct sys_key {
     __u32 nr;
 };
 
-/* Cumulative per (target, syscall) since the target was watched. */
+/* Key of `sys_threads`: per thread and syscall, beside the per-target `sys`. */
+struct sys_thread_key {
+    __u32 target_id;
+    __u32 tid;
+    __u32 nr;
+    __u32 pad;
+};
+
+/* Cumulative per (target, syscall) since the target was watched; also the value of
+ * `sys_threads` per (target, thread, syscall). */
 struct sys_val {
     __u64 count;
     __u64 errors;   /* returned a negative errno */
@@ -40,6 +50,7 @@ struct sys_event {
 enum osd_sys_counter {
     OSD_SYS_CNT_DROPS = 0,    /* trace events lost: ring buffer full */
     OSD_SYS_CNT_FULL = 1,     /* syscalls not counted: `sys` map full */
-    OSD_SYS_CNT_MAX = 2,
+    OSD_SYS_CNT_THREADS_FULL = 2, /* counted for the target, not per thread: `sys_threads` full */
+    OSD_SYS_CNT_MAX = 3,
 };
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "args.h"
@@ -13,18 +14,19 @@
 #include "opts.h"
 #include "osd_proto.h"
 
-enum { A_SINCE = 1, A_UNTIL, A_PID, A_METRIC, A_LIMIT, A_FOLLOW, A_JSON, A_HELP };
+enum { A_SINCE = 1, A_UNTIL, A_PID, A_UNIT, A_CGROUP, A_METRIC, A_LIMIT, A_FOLLOW, A_JSON, A_HELP };
 
 static const struct opt_def anomalies_defs[] = {
     { "since", 0, 1, A_SINCE },   { "until", 0, 1, A_UNTIL }, { "pid", 0, 1, A_PID },
     { "metric", 0, 1, A_METRIC }, { "limit", 0, 1, A_LIMIT }, { "follow", 0, 0, A_FOLLOW },
+    { "unit", 0, 1, A_UNIT },     { "cgroup", 0, 1, A_CGROUP },
     { "json", 0, 0, A_JSON },     { "help", 'h', 0, A_HELP }, { NULL, 0, 0, 0 },
 };
 
 int anomalies_parse(int argc, char **argv, struct anomalies_opts *o, char *why, size_t whylen)
 {
     struct opts op;
-    int key;
+    int key, ntargets = 0;
 
     memset(o, 0, sizeof(*o));
     o->since_s = -1;
@@ -51,6 +53,28 @@ int anomalies_parse(int argc, char **argv, struct anomalies_opts *o, char *why, 
                 snprintf(why, whylen, "anomalies: --pid '%s' is not a process id (a number from 1)", op.arg);
                 return -EINVAL;
             }
+            target_arg_pid(&o->tgt, o->pid);
+            ntargets++;
+            break;
+        case A_UNIT:
+            if (!*op.arg || strchr(op.arg, '/')) {
+                snprintf(why, whylen, "anomalies: --unit '%s' is not a unit name (e.g. nginx.service)", op.arg);
+                return -EINVAL;
+            }
+            memset(&o->tgt, 0, sizeof(o->tgt));
+            o->tgt.unit = op.arg;
+            o->pid = 0;
+            ntargets++;
+            break;
+        case A_CGROUP:
+            if (!*op.arg) {
+                snprintf(why, whylen, "anomalies: --cgroup needs a path");
+                return -EINVAL;
+            }
+            memset(&o->tgt, 0, sizeof(o->tgt));
+            o->tgt.cgroup = op.arg;
+            o->pid = 0;
+            ntargets++;
             break;
         case A_METRIC:
             if (!*op.arg) {
@@ -79,6 +103,10 @@ int anomalies_parse(int argc, char **argv, struct anomalies_opts *o, char *why, 
     }
     if (o->help)
         return 0;
+    if (ntargets > 1) {
+        snprintf(why, whylen, "anomalies: choose the target with one of --pid, --unit and --cgroup");
+        return -EINVAL;
+    }
     if (o->since_s >= 0 && o->until_s > o->since_s) {
         snprintf(why, whylen, "anomalies: --until (%lld s ago) is before --since (%lld s ago)",
                  (long long)o->until_s, (long long)o->since_s);
@@ -98,7 +126,7 @@ static json_t *anomalies_params(const struct anomalies_opts *o)
     if (!p ||
         (o->since_s >= 0 && json_object_set_new(p, "since", json_real(cmd_ago_to_epoch(o->since_s)))) ||
         (o->until_s >= 0 && json_object_set_new(p, "until", json_real(cmd_ago_to_epoch(o->until_s)))) ||
-        (o->pid && json_object_set_new(p, "pid", json_integer(o->pid))) ||
+        target_arg_params(p, &o->tgt) ||
         (o->metric && json_object_set_new(p, "metric", json_string(o->metric))) ||
         (o->limit && json_object_set_new(p, "limit", json_integer(o->limit)))) {
         json_decref(p);
@@ -178,11 +206,12 @@ static int anomalies_follow(struct cli *cli, const struct anomalies_opts *o)
  * dropped), and every one after it is news. Nothing that begins in between is lost. */
 static int anomalies_subscribe(struct cli *cli, const struct anomalies_opts *o)
 {
-    json_t *params = o->pid ? json_pack("{s:i}", "pid", (int)o->pid) : NULL;
+    bool named = o->tgt.pid || o->tgt.unit || o->tgt.cgroup;
+    json_t *params = named ? target_arg_pack(&o->tgt) : NULL;
     json_t *res;
     int ret;
 
-    if (o->pid && !params)
+    if (named && !params)
         return cli_oom(cli);
     ret = cli_call(cli, OSD_M_SUBSCRIBE, params, &res);
     json_decref(params);

@@ -65,10 +65,11 @@ int pid_parse(int argc, char **argv, struct pid_opts *o, char *why, size_t whyle
         snprintf(why, whylen, "%s: missing PID", argv[0]);
         return -EINVAL;
     }
-    if (args_parse_pid(pos[0], &o->pid)) {
-        snprintf(why, whylen, "%s: '%s' is not a process id (a number from 1)", argv[0], pos[0]);
+    if (target_arg_parse(pos[0], &o->tgt)) {
+        snprintf(why, whylen, "%s: '%s' is not a process id, unit name or cgroup path (a number from 1, NAME.service, /sys/fs/cgroup/...)", argv[0], pos[0]);
         return -EINVAL;
     }
+    o->pid = o->tgt.pid;
     return 0;
 }
 

@@ -74,10 +74,11 @@ int export_parse(int argc, char **argv, struct export_opts *o, char *why, size_t
         snprintf(why, whylen, "export: missing PID");
         return -EINVAL;
     }
-    if (args_parse_pid(pid_word, &o->pid)) {
-        snprintf(why, whylen, "export: '%s' is not a process id (a number from 1)", pid_word);
+    if (target_arg_parse(pid_word, &o->tgt)) {
+        snprintf(why, whylen, "%s: '%s' is not a process id, unit name or cgroup path (a number from 1, NAME.service, /sys/fs/cgroup/...)", "export", pid_word);
         return -EINVAL;
     }
+    o->pid = o->tgt.pid;
     if (!o->dir) {
         snprintf(why, whylen, "export: missing --dir DIR");
         return -EINVAL;
@@ -178,6 +179,8 @@ static int export_report(struct cli *cli, const struct export_opts *o, const cha
     }
     if (cli->json) {
         res = json_pack("{s:i, s:s, s:o}", "pid", (int)o->pid, "dir", o->dir, "files", files);
+        if (res && (o->tgt.cgroup || o->tgt.unit))
+            json_object_set_new(res, o->tgt.cgroup ? "cgroup" : "unit", json_string(target_arg_str(&o->tgt)));
         files = NULL;
         if (!res)
             goto oom;
@@ -211,7 +214,7 @@ int cmd_export(struct cli *cli, int argc, char **argv)
     cli->json |= o.json;
     if (o.since_s >= 0)
         r.since = cmd_ago_to_epoch(o.since_s);
-    ret = fetch_target(cli, o.pid, &target);
+    ret = fetch_target(cli, &o.tgt, &target);
     if (ret)
         return ret;
     n = family_collected(target, fam);
@@ -219,13 +222,13 @@ int cmd_export(struct cli *cli, int argc, char **argv)
     if (!target)
         fam[n++] = OSD_METRIC_CPU;
     if (!n) {
-        fprintf(cli->err, "osdctl: target %d collects no metric family osdctl knows\n", (int)o.pid);
+        fprintf(cli->err, "osdctl: target %s collects no metric family osdctl knows\n", target_arg_str(&o.tgt));
         ret = OSD_EXIT_DAEMON_ERROR;
         goto out;
     }
     /* Everything is fetched before anything is written: an error leaves no partial export. */
     for (i = 0; i < n; i++) {
-        ret = fetch_series(cli, o.pid, &fam[i], 1, &r, &reply[i], &complete);
+        ret = fetch_series(cli, &o.tgt, &fam[i], 1, &r, &reply[i], &complete);
         if (ret)
             goto out;
     }

@@ -47,11 +47,12 @@ static int list_add(struct table *t, const json_t *tg, void *arg)
 
     char pid[24], procs[24], samples[24], metrics[64], cpu[24], rss[24], iv[24], age[24];
     const json_t *opt = json_object_get(tg, "options");
-    const char *cells[11] = { pid, json_path_str(tg, "comm", "?"), json_path_str(tg, "state", "?"), procs,
-                              samples, metrics, list_detector(opt), cpu, rss, iv, age };
+    /* the root pid, or for a cgroup target its unit or cgroup path */
+    const char *cells[11] = { target_json_name(tg, pid, sizeof(pid)), json_path_str(tg, "comm", "?"),
+                              json_path_str(tg, "state", "?"), procs, samples, metrics, list_detector(opt), cpu, rss,
+                              iv, age };
     double v;
 
-    snprintf(pid, sizeof(pid), "%.0f", json_path_num(tg, "pid"));
     snprintf(procs, sizeof(procs), "%.0f", json_path_num(tg, "members"));
     snprintf(samples, sizeof(samples), "%.0f", json_path_num(tg, "samples"));
     list_metrics(metrics, sizeof(metrics), tg);

@@ -68,10 +68,11 @@ int syscalls_parse(int argc, char **argv, struct syscalls_opts *o, char *why, si
         snprintf(why, whylen, "syscalls: missing PID");
         return -EINVAL;
     }
-    if (args_parse_pid(pid_word, &o->pid)) {
-        snprintf(why, whylen, "syscalls: '%s' is not a process id (a number from 1)", pid_word);
+    if (target_arg_parse(pid_word, &o->tgt)) {
+        snprintf(why, whylen, "%s: '%s' is not a process id, unit name or cgroup path (a number from 1, NAME.service, /sys/fs/cgroup/...)", "syscalls", pid_word);
         return -EINVAL;
     }
+    o->pid = o->tgt.pid;
     return 0;
 }
 
@@ -121,7 +122,7 @@ static int syscalls_add(struct table *t, const json_t *s, void *arg)
 
 static json_t *syscalls_params(const struct syscalls_opts *o)
 {
-    json_t *p = json_pack("{s:i}", "pid", (int)o->pid);
+    json_t *p = target_arg_pack(&o->tgt);
 
     if (p && ((o->sort && json_object_set_new(p, "sort", json_string(o->sort))) ||
               (o->limit && json_object_set_new(p, "limit", json_integer(o->limit))))) {
@@ -158,7 +159,7 @@ int cmd_syscalls(struct cli *cli, int argc, char **argv)
         goto out;
     }
     if (!json_array_size(list)) {
-        fprintf(cli->out, "no syscalls recorded for %d yet\n", (int)o.pid);
+        fprintf(cli->out, "no syscalls recorded for %s yet\n", target_arg_str(&o.tgt));
         goto out;
     }
     ret = cmd_print_rows(cli, 7, headers, "lrrrrrr", list, syscalls_add, NULL);

@@ -21,7 +21,7 @@ int cmd_unwatch(struct cli *cli, int argc, char **argv)
         return OSD_EXIT_OK;
     }
     cli->json |= o.json;
-    params = json_pack("{s:i}", "pid", (int)o.pid);
+    params = target_arg_pack(&o.tgt);
     if (!params)
         return cli_oom(cli);
     ret = cli_call(cli, OSD_M_UNWATCH, params, &res);
@@ -33,7 +33,7 @@ int cmd_unwatch(struct cli *cli, int argc, char **argv)
     } else {
         double n = json_path_num(res, "samples");
 
-        fprintf(cli->out, "unwatched %d", (int)o.pid);
+        fprintf(cli->out, "unwatched %s", target_arg_str(&o.tgt));
         if (!isnan(n))
             fprintf(cli->out, " (%.0f samples discarded)", n);
         fputc('\n', cli->out);

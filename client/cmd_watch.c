@@ -5,6 +5,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -19,7 +20,7 @@
 
 enum {
     W_CPU = 1, W_MEM, W_NET, W_SYSCALL, W_HEAP, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
-    W_WINDOW, W_EXEC, W_FOLLOW, W_JSON, W_HELP, W_HEAP_SCOPE
+    W_WINDOW, W_EXEC, W_FOLLOW, W_UNIT, W_CGROUP, W_JSON, W_HELP, W_UPROBE, W_HEAP_SCOPE
 };
 
 static const struct opt_def watch_defs[] = {
@@ -29,7 +30,8 @@ static const struct opt_def watch_defs[] = {
     { "no-detect", 0, 0, W_NO_DETECT }, { "stride", 0, 1, W_STRIDE }, { "q", 0, 1, W_Q },
     { "calib", 0, 1, W_CALIB },      { "window", 0, 1, W_WINDOW },   { "exec", 0, 0, W_EXEC },
     { "heap-scope", 0, 1, W_HEAP_SCOPE },
-    { "follow", 0, 0, W_FOLLOW },    { "json", 0, 0, W_JSON },       { "help", 'h', 0, W_HELP },
+    { "follow", 0, 0, W_FOLLOW },    { "unit", 0, 1, W_UNIT },       { "cgroup", 0, 1, W_CGROUP },
+    { "json", 0, 0, W_JSON },        { "help", 'h', 0, W_HELP },     { "uprobe", 0, 1, W_UPROBE },
     { NULL, 0, 0, 0 },
 };
 
@@ -76,7 +78,7 @@ static int watch_int(const char *opt, const char *s, long long min, long long ma
 
 int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t whylen)
 {
-    const char *pid_word = NULL;
+    const char *pid_word = NULL, *unit = NULL, *cgroup = NULL;
     struct opts op;
     long long v;
     int key;
@@ -112,6 +114,17 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
             break;
         case W_HEAP:
             o->heap = 1;
+            break;
+        case W_UPROBE:
+            if (!strchr(op.arg, ':') || op.arg[0] == ':' || op.arg[strlen(op.arg) - 1] == ':') {
+                snprintf(why, whylen, "watch: --uprobe must be BINARY:FUNCTION, got '%s'", op.arg);
+                return -EINVAL;
+            }
+            if (o->nuprobes == WATCH_MAX_UPROBES) {
+                snprintf(why, whylen, "watch: at most %d --uprobe options", WATCH_MAX_UPROBES);
+                return -EINVAL;
+            }
+            o->uprobes[o->nuprobes++] = op.arg;
             break;
         case W_NET:
             o->net = 1;
@@ -173,6 +186,20 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
         case W_FOLLOW:
             o->follow = 1;
             break;
+        case W_UNIT:
+            if (!*op.arg || strchr(op.arg, '/')) {
+                snprintf(why, whylen, "watch: --unit '%s' is not a unit name (e.g. nginx.service)", op.arg);
+                return -EINVAL;
+            }
+            unit = op.arg;
+            break;
+        case W_CGROUP:
+            if (!*op.arg) {
+                snprintf(why, whylen, "watch: --cgroup needs a path (e.g. /sys/fs/cgroup/system.slice/x.service)");
+                return -EINVAL;
+            }
+            cgroup = op.arg;
+            break;
         case W_JSON:
             o->json = 1;
             break;
@@ -189,11 +216,24 @@ done:
                               "with --detector none / --no-detect");
         return -EINVAL;
     }
-    if (o->exec) {
-        if (pid_word) {
-            snprintf(why, whylen, "watch: give either PID or --exec -- CMD, not both");
+    if (pid_word && o->exec) {
+        snprintf(why, whylen, "watch: give either PID or --exec -- CMD, not both");
+        return -EINVAL;
+    }
+    if (!!pid_word + !!unit + !!cgroup + !!o->exec > 1) {
+        snprintf(why, whylen, "watch: give only one of PID, --unit NAME, --cgroup PATH and --exec -- CMD");
+        return -EINVAL;
+    }
+    if (unit || cgroup) {
+        if (o->follow) {
+            snprintf(why, whylen, "watch: --follow needs --exec (to follow a unit use 'osdctl series NAME --follow')");
             return -EINVAL;
         }
+        o->tgt.unit = unit;
+        o->tgt.cgroup = cgroup;
+        return 0;
+    }
+    if (o->exec) {
         if (!o->cmd) {
             snprintf(why, whylen, "watch: --exec needs a command after --");
             return -EINVAL;
@@ -205,19 +245,22 @@ done:
         return -EINVAL;
     }
     if (!pid_word) {
-        snprintf(why, whylen, "watch: missing PID (or --exec -- CMD)");
+        snprintf(why, whylen, "watch: missing PID (or --unit NAME, --cgroup PATH, --exec -- CMD)");
         return -EINVAL;
     }
-    if (args_parse_pid(pid_word, &o->pid)) {
-        snprintf(why, whylen, "watch: '%s' is not a process id (a number from 1)", pid_word);
+    if (target_arg_parse(pid_word, &o->tgt)) {
+        snprintf(why, whylen,
+                 "watch: '%s' is not a process id, unit name or cgroup path (a number from 1, NAME.service, "
+                 "/sys/fs/cgroup/...)", pid_word);
         return -EINVAL;
     }
+    o->pid = o->tgt.pid;
     return 0;
 }
 
-static json_t *watch_params(const struct watch_opts *o, pid_t pid)
+static json_t *watch_params(const struct watch_opts *o)
 {
-    json_t *p = json_pack("{s:i}", "pid", (int)pid);
+    json_t *p = target_arg_pack(&o->tgt); /* empty with --exec: the pid comes later */
 
     /* Only what the user chose is sent: the daemon owns the defaults (proto/osd-rpc.md). */
     if (p && o->cpu && json_object_set_new(p, "cpu", json_true()))
@@ -248,6 +291,31 @@ static json_t *watch_params(const struct watch_opts *o, pid_t pid)
         goto err;
     if (p && o->window && json_object_set_new(p, "window", json_integer(o->window)))
         goto err;
+    if (p && o->nuprobes) {
+        json_t *a = json_array();
+
+        if (json_object_set_new(p, "uprobes", a))
+            goto err;
+        for (int i = 0; i < o->nuprobes; i++) {
+            /* a relative binary path means something here, not in the daemon */
+            const char *spec = o->uprobes[i], *colon = strrchr(spec, ':');
+            char bin[PATH_MAX], real[PATH_MAX], abs_spec[PATH_MAX + 256];
+            size_t blen = (size_t)(colon - spec);
+
+            if (spec[0] != '/' && blen < sizeof(bin) && memchr(spec, '/', blen)) {
+                memcpy(bin, spec, blen);
+                bin[blen] = '\0';
+                if (realpath(bin, real)) {
+                    int n = snprintf(abs_spec, sizeof(abs_spec), "%s%s", real, colon);
+
+                    if (n > 0 && (size_t)n < sizeof(abs_spec))
+                        spec = abs_spec;
+                }
+            }
+            if (json_array_append_new(a, json_string(spec)))
+                goto err;
+        }
+    }
     return p;
 err:
     json_decref(p);
@@ -285,15 +353,20 @@ static void watch_print(struct cli *cli, const json_t *target, int compact)
 {
     const json_t *opt = json_object_get(target, "options");
     double iv = json_path_num(opt, "interval_ms");
-    char fams[64];
+    char fams[64], name[32];
+    double members = json_path_num(target, "members");
 
     if (cli->json) {
         output_json(cli->out, target, compact);
         return;
     }
     family_list(fams, sizeof(fams), target, " ");
-    fprintf(cli->out, "watching %.0f (%s):%s%s", json_path_num(target, "pid"), json_path_str(target, "comm", "?"),
-            *fams ? " " : "", fams);
+    if (json_is_string(json_object_get(target, "cgroup")))
+        fprintf(cli->out, "watching %s (cgroup %s, %.0f processes):%s%s", target_json_name(target, name, sizeof(name)),
+                json_path_str(target, "cgroup", "?"), isnan(members) ? 0 : members, *fams ? " " : "", fams);
+    else
+        fprintf(cli->out, "watching %.0f (%s):%s%s", json_path_num(target, "pid"), json_path_str(target, "comm", "?"),
+                *fams ? " " : "", fams);
     if (json_is_true(json_object_get(opt, "threads")))
         fputs(" threads", cli->out);
     fputs(json_is_false(json_object_get(opt, "children")) ? ", root only" : ", with children", cli->out);
@@ -358,7 +431,7 @@ static int watch_exec(struct cli *cli, const struct watch_opts *o, json_t *param
     fflush(cli->out);
 
     if (o->follow) {
-        f.pid = pid;
+        target_arg_pid(&f.tgt, pid);
         f.child = pid;
         f.nfamilies = family_collected(target, f.families);
         if (!f.nfamilies)
@@ -389,7 +462,7 @@ int cmd_watch(struct cli *cli, int argc, char **argv)
         return OSD_EXIT_OK;
     }
     cli->json |= o.json;
-    params = watch_params(&o, o.pid);
+    params = watch_params(&o);
     if (!params) {
         return cli_oom(cli);
     }

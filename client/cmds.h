@@ -8,11 +8,15 @@
 #include <sys/types.h>
 
 #include "output.h"
+#include "target.h"
 
 struct cli;
 
+#define WATCH_MAX_UPROBES 16
+
 struct watch_opts {
-    pid_t pid;              /* 0 with --exec */
+    pid_t pid;              /* 0 with --exec, --unit or --cgroup */
+    struct target_arg tgt;  /* the target: pid, unit (--unit or NAME.service) or cgroup (--cgroup or /PATH) */
     int cpu, mem, net, syscall, heap; /* families named; none: the daemon's default (cpu and mem) */
     int no_children, threads;
     const char *heap_scope; /* "tree" or "process"; NULL: the daemon's default */
@@ -21,11 +25,14 @@ struct watch_opts {
     int stride, calib, window;  /* 0: not given */
     double q;               /* 0: not given */
     int exec, follow, json, help;
+    const char *uprobes[WATCH_MAX_UPROBES]; /* --uprobe BINARY:FUNCTION, repeatable */
+    int nuprobes;
     char **cmd;             /* --exec: CMD and its arguments, NULL-terminated (points into argv) */
 };
 
-struct pid_opts {           /* unwatch, threads */
-    pid_t pid;
+struct pid_opts {           /* unwatch */
+    pid_t pid;                 /* 0 when named by unit or cgroup */
+    struct target_arg tgt;
     int json, help;
 };
 
@@ -34,10 +41,13 @@ struct plain_opts {         /* list, status */
 };
 
 #define METRIC_ALL "all"
+#define METRIC_FUNC "func" /* a traced user function's series */
 
 struct series_opts {
     pid_t pid;
-    const char *metric;        /* a name of family_names[], or METRIC_ALL (default "cpu") */
+    struct target_arg tgt;
+    const char *metric;        /* a name of family_names[], METRIC_ALL (default "cpu") or METRIC_FUNC */
+    const char *function;      /* --function BINARY:FUNCTION, with METRIC_FUNC */
     int64_t since_s, until_s;  /* durations back from now; -1: not given */
     long long limit;           /* 0: not given */
     enum out_fmt fmt;
@@ -46,7 +56,8 @@ struct series_opts {
 
 struct anomalies_opts {
     int64_t since_s, until_s;  /* durations back from now; -1: not given */
-    pid_t pid;                 /* 0: every target */
+    pid_t pid;                 /* 0: every target (or named by unit/cgroup) */
+    struct target_arg tgt;     /* --pid PID, --unit NAME or --cgroup PATH */
     const char *metric;        /* NULL: any */
     long long limit;           /* 0: not given */
     int follow, json, help;
@@ -54,19 +65,33 @@ struct anomalies_opts {
 
 struct syscalls_opts {
     pid_t pid;
+    struct target_arg tgt;
     const char *sort;          /* "count" or "time"; NULL: the daemon's default (count) */
     long long limit;           /* 0: not given */
     int json, help;
 };
 
+struct threads_opts {
+    pid_t pid;                 /* 0 when named by unit or cgroup */
+    struct target_arg tgt;
+    const char *sort;          /* "cpu", "net", "syscall" or "heap"; NULL: the daemon's default (cpu) */
+    int json, help;
+};
+
 struct trace_opts {
     pid_t pid;
-    int syscalls;              /* --syscalls: the only kind of trace for now, required */
+    struct target_arg tgt;
+    int syscalls;              /* --syscalls; exactly one of it and --uprobe */
+    const char *uprobe;        /* --uprobe BINARY:FUNCTION */
+    const char *enter, *ret;   /* --enter / --return formats (with --uprobe); NULL: the daemon's */
+    long long count;           /* --count N: stop after N events; 0: no limit */
+    double duration;           /* --duration S: stop after S seconds; 0: no limit */
     int json, help;
 };
 
 struct export_opts {
     pid_t pid;
+    struct target_arg tgt;
     const char *dir;
     int64_t since_s;           /* duration back from now; -1: not given */
     int force, json, help;
@@ -84,6 +109,7 @@ int pid_parse(int argc, char **argv, struct pid_opts *o, char *why, size_t whyle
 int plain_parse(int argc, char **argv, struct plain_opts *o, char *why, size_t whylen);
 int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t whylen);
 int syscalls_parse(int argc, char **argv, struct syscalls_opts *o, char *why, size_t whylen);
+int threads_parse(int argc, char **argv, struct threads_opts *o, char *why, size_t whylen);
 int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t whylen);
 int export_parse(int argc, char **argv, struct export_opts *o, char *why, size_t whylen);
 

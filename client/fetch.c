@@ -8,7 +8,7 @@
 #include "osd_proto.h"
 #include "series.h"
 
-int fetch_target(struct cli *cli, pid_t pid, json_t **target)
+int fetch_target(struct cli *cli, const struct target_arg *tgt, json_t **target)
 {
     json_t *res, *targets;
     size_t i;
@@ -20,9 +20,8 @@ int fetch_target(struct cli *cli, pid_t pid, json_t **target)
         return ret;
     for (i = 0; i < json_array_size(targets); i++) {
         json_t *t = json_array_get(targets, i);
-        json_t *p = json_object_get(t, "pid");
 
-        if (json_is_integer(p) && json_integer_value(p) == pid) {
+        if (target_arg_match(t, tgt)) {
             *target = json_incref(t);
             break;
         }
@@ -31,7 +30,7 @@ int fetch_target(struct cli *cli, pid_t pid, json_t **target)
     return 0;
 }
 
-int fetch_series(struct cli *cli, pid_t pid, const char *const *families, size_t n, const struct fetch_range *r,
+int fetch_series(struct cli *cli, const struct target_arg *tgt, const char *const *families, size_t n, const struct fetch_range *r,
                  json_t **reply, double *complete)
 {
     json_t *parts[8] = { NULL };
@@ -44,12 +43,13 @@ int fetch_series(struct cli *cli, pid_t pid, const char *const *families, size_t
     if (!n || n > sizeof(parts) / sizeof(parts[0]))
         return cli_bad_reply(cli, "internal: bad number of metric families");
     for (i = 0; i < n; i++) {
-        json_t *params = json_pack("{s:i, s:s}", "pid", (int)pid, "metric", families[i]);
+        json_t *params = target_arg_pack(tgt);
 
-        if (!params ||
+        if (!params || json_object_set_new(params, "metric", json_string(families[i])) ||
             (r->since > 0 && json_object_set_new(params, "since", json_real(r->since))) ||
             (r->until > 0 && json_object_set_new(params, "until", json_real(r->until))) ||
-            (r->limit > 0 && json_object_set_new(params, "limit", json_integer(r->limit)))) {
+            (r->limit > 0 && json_object_set_new(params, "limit", json_integer(r->limit))) ||
+            (r->function && json_object_set_new(params, "function", json_string(r->function)))) {
             json_decref(params);
             ret = cli_oom(cli);
             goto out;

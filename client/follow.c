@@ -78,7 +78,7 @@ int follow_run(struct cli *cli, struct follow *f)
     cli->conn.cancel = &follow_interrupted;
     for (;;) {
         struct fetch_range r = { .since = isfinite(after) ? after + FOLLOW_AFTER_EPS : 0,
-                                 .limit = first ? f->limit : 0 };
+                                 .limit = first ? f->limit : 0, .function = f->function };
         json_t *target = NULL, *reply = NULL, *fresh = NULL;
         double complete, newest, upto;
         int exited, interval_ms;
@@ -86,12 +86,12 @@ int follow_run(struct cli *cli, struct follow *f)
         if (follow_reap(f) && !child_done_at)
             child_done_at = now_mono();
         /* The state is read before the points, so "exited" means no point can follow. */
-        ret = fetch_target(cli, f->pid, &target);
+        ret = fetch_target(cli, &f->tgt, &target);
         if (ret)
             break;
         exited = target && !strcmp(json_path_str(target, "state", ""), "exited");
         json_decref(target);
-        ret = fetch_series(cli, f->pid, f->families, f->nfamilies, &r, &reply, &complete);
+        ret = fetch_series(cli, &f->tgt, f->families, f->nfamilies, &r, &reply, &complete);
         if (ret)
             break;
         /* Rows after "complete" may still lack a family's values; they wait for the next

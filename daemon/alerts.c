@@ -103,6 +103,10 @@ json_t *anomaly_json(const struct anomaly *x)
                      "start", x->start, "end", x->end, "peak_score", finite_or_max(x->peak_score), "threshold",
                      finite_or_max(x->threshold), "top",
                      top, "state", x->open ? "open" : "closed");
+    if (o) {
+        json_object_set_new(o, "cgroup", x->cgroup[0] ? json_string(x->cgroup) : json_null());
+        json_object_set_new(o, "unit", x->unit[0] ? json_string(x->unit) : json_null());
+    }
     if (o && is_misuse(x)) {
         char addr[24];
 
@@ -148,6 +152,8 @@ static int from_json(json_t *o, struct anomaly *x)
     x->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
     x->uid = json_is_integer(json_object_get(o, "uid")) ? (uid_t)json_integer_value(json_object_get(o, "uid")) : 0;
     str_field(o, "comm", x->comm, sizeof(x->comm));
+    str_field(o, "cgroup", x->cgroup, sizeof(x->cgroup)); /* absent in older logs: "" */
+    str_field(o, "unit", x->unit, sizeof(x->unit));
     str_field(o, "metrics", x->metrics, sizeof(x->metrics));
     str_field(o, "detector", x->detector, sizeof(x->detector));
     x->start = json_number_value(json_object_get(o, "start"));
@@ -302,7 +308,8 @@ static void journal_misuse(const struct anomaly *x, const char *event)
                     x->comm, "OSD_METRIC=%s", x->metrics, "OSD_DETECTOR=%s", x->detector, "OSD_START=%.3f",
                     x->start, "OSD_TGID=%d", (int)x->tgid, "OSD_TID=%d", (int)x->tid, "OSD_ADDR=0x%llx",
                     (unsigned long long)x->addr, "OSD_SIZE=%llu", (unsigned long long)x->size, "OSD_STACK_ID=%d",
-                    (int)x->stack_id, "OSD_STACK=%s", x->stack, NULL);
+                    (int)x->stack_id, "OSD_STACK=%s", x->stack, x->cgroup[0] ? "OSD_CGROUP=%s" : NULL, x->cgroup,
+                    x->unit[0] ? "OSD_UNIT=%s" : NULL, x->unit, NULL);
 }
 
 static void journal(const struct anomaly *x, const char *event)
@@ -311,15 +318,24 @@ static void journal(const struct anomaly *x, const char *event)
         journal_misuse(x, event);
         return;
     }
-    sd_journal_send("MESSAGE=%s %s in %s[%d]: %s score %.4g over threshold %.4g (%s)",
-                    !strcmp(event, "begin") ? "Anomaly" : "End of anomaly", x->kind, x->comm, (int)x->pid,
-                    x->metrics, x->peak_score, x->threshold, x->detector,
+    char who[CGROUP_PATH_MAX + 48];
+
+    if (x->unit[0])
+        snprintf(who, sizeof(who), "unit %s", x->unit);
+    else if (x->cgroup[0])
+        snprintf(who, sizeof(who), "cgroup %s", x->cgroup);
+    else
+        snprintf(who, sizeof(who), "%s[%d]", x->comm, (int)x->pid);
+    /* OSD_CGROUP and OSD_UNIT come last: when absent, their NULL ends the list */
+    sd_journal_send("MESSAGE=%s %s in %s: %s score %.4g over threshold %.4g (%s)",
+                    !strcmp(event, "begin") ? "Anomaly" : "End of anomaly", x->kind, who, x->metrics, x->peak_score, x->threshold, x->detector,
                     "MESSAGE_ID=" ANOMALY_MESSAGE_ID, "PRIORITY=%d", !strcmp(event, "begin") ? 4 : 5,
                     "SYSLOG_IDENTIFIER=osdetd", "OSD_EVENT=%s", event, "OSD_ANOMALY_ID=%llu",
                     (unsigned long long)x->id, "OSD_KIND=%s", x->kind, "OSD_PID=%d", (int)x->pid, "OSD_COMM=%s",
                     x->comm, "OSD_METRIC=%s", x->metrics, "OSD_SCORE=%.6g", x->peak_score, "OSD_THRESHOLD=%.6g",
                     x->threshold, "OSD_DETECTOR=%s", x->detector, "OSD_START=%.3f", x->start, "OSD_END=%.3f",
-                    x->end, NULL);
+                    x->end, x->cgroup[0] ? "OSD_CGROUP=%s" : NULL, x->cgroup, x->unit[0] ? "OSD_UNIT=%s" : NULL,
+                    x->unit, NULL);
 }
 
 static void announce(struct alerts *a, const char *event, const struct anomaly *x)
@@ -364,21 +380,33 @@ int alerts_end(struct alerts *a, const struct anomaly *x)
     return 0;
 }
 
-static bool matches(const struct anomaly *x, double since, double until, pid_t pid, const char *metric, uid_t uid)
+bool anomaly_filter_match(const struct anomaly_filter *f, const struct anomaly *x)
 {
-    return !(x->end < since || x->start > until || (pid && x->pid != pid) || (metric && !strstr(x->metrics, metric)) ||
-             (uid != 0 && x->uid != uid));
+    if (f->pid)
+        return x->pid == f->pid;
+    if (f->unit[0])
+        return !strcmp(x->unit, f->unit);
+    if (f->cgroup[0])
+        return !strcmp(x->cgroup, f->cgroup);
+    return true;
 }
 
-json_t *alerts_query(struct alerts *a, double since, double until, pid_t pid, const char *metric, size_t limit,
-                     uid_t uid)
+static bool matches(const struct anomaly *x, double since, double until, const struct anomaly_filter *f,
+                    const char *metric, uid_t uid)
+{
+    return !(x->end < since || x->start > until || !anomaly_filter_match(f, x) ||
+             (metric && !strstr(x->metrics, metric)) || (uid != 0 && x->uid != uid));
+}
+
+json_t *alerts_query(struct alerts *a, double since, double until, const struct anomaly_filter *f, const char *metric,
+                     size_t limit, uid_t uid)
 {
     json_t *arr = json_array();
     size_t first = 0, n = 0;
 
     /* newest `limit` matches: count from the end first */
     for (size_t i = a->len; i-- > 0;) {
-        if (!matches(at(a, i), since, until, pid, metric, uid))
+        if (!matches(at(a, i), since, until, f, metric, uid))
             continue;
         n++;
         first = i;
@@ -386,7 +414,7 @@ json_t *alerts_query(struct alerts *a, double since, double until, pid_t pid, co
             break;
     }
     for (size_t i = first; n && i < a->len; i++) {
-        if (matches(at(a, i), since, until, pid, metric, uid))
+        if (matches(at(a, i), since, until, f, metric, uid))
             json_array_append_new(arr, anomaly_json(at(a, i)));
     }
     return arr;

@@ -8,12 +8,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
+
 #define ALERT_TOP 3
 
 struct anomaly {
     uint64_t id;
     char kind[24];        /* "anomaly" (detector) or a memory-misuse kind ("double-free", ...) */
-    pid_t pid;
+    pid_t pid;            /* the target's root; 0 for a cgroup target */
+    char cgroup[CGROUP_PATH_MAX]; /* a cgroup target's cgroup, else "" */
+    char unit[CGROUP_UNIT_MAX];   /* the unit it was named by, else "" */
     uid_t uid;            /* owner of the target: who may see it */
     char comm[32];
     char metrics[96];     /* comma-separated metric columns, most contributing first */
@@ -45,9 +49,17 @@ int alerts_begin(struct alerts *a, struct anomaly *x);
 void alerts_update(struct alerts *a, const struct anomaly *x);
 /* Updates an open anomaly with its final end and peak; logs the end. */
 int alerts_end(struct alerts *a, const struct anomaly *x);
-/* Matching records visible to uid (0 = all), oldest first. pid 0 = any; metric NULL = any. */
-json_t *alerts_query(struct alerts *a, double since, double until, pid_t pid, const char *metric, size_t limit,
-                     uid_t uid);
+/* Selects the anomalies of one target by pid, cgroup path or unit name; every field
+ * empty (0, "") selects all targets. */
+struct anomaly_filter {
+    pid_t pid;
+    char cgroup[CGROUP_PATH_MAX];
+    char unit[CGROUP_UNIT_MAX];
+};
+bool anomaly_filter_match(const struct anomaly_filter *f, const struct anomaly *x);
+/* Matching records visible to uid (0 = all), oldest first. metric NULL = any. */
+json_t *alerts_query(struct alerts *a, double since, double until, const struct anomaly_filter *f, const char *metric,
+                     size_t limit, uid_t uid);
 json_t *anomaly_json(const struct anomaly *x);
 size_t alerts_count(const struct alerts *a);
 uint64_t alerts_log_errors(const struct alerts *a); /* corrupt lines skipped at load + failed writes */

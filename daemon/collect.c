@@ -17,6 +17,8 @@
 #include "procfs.h"
 #include "state.h"
 #include "targets.h"
+#include "thread_stats.h"
+#include "utrace.h"
 
 /* A sweep older than this is re-read; targets ticking together share one read. */
 #define SWEEP_MAX_AGE_NS (20 * 1000 * 1000LL)
@@ -119,10 +121,17 @@ static bool thread_exists(uint32_t tgid, uint32_t tid)
     return stat(path, &st) == 0;
 }
 
+/* Tids whose slots are to be deleted from the other families' per-thread maps. */
+struct dead_tids {
+    uint32_t *tid;
+    size_t n;
+};
+
 /* Per-thread view: deltas against the previous tick; threads gone from /proc for two
  * ticks are banked and their slots deleted so the map does not fill with dead tids. */
 static void update_threads(struct target *t, const struct procmon_sweep *sw, size_t first, size_t n,
-                           const uint32_t *reaped, size_t nreaped, double dt_ns, bool *banked)
+                           const uint32_t *reaped, size_t nreaped, double dt_ns, bool *banked,
+                           struct dead_tids *dead)
 {
     struct thread_stat *cur = calloc(n ? n : 1, sizeof(*cur));
     size_t m = 0, r = 0;
@@ -145,6 +154,7 @@ static void update_threads(struct target *t, const struct procmon_sweep *sw, siz
                 t->banked_nivcsw += c->v.nivcsw;
                 procmon_forget_cpu(t->d->pm, &c->k);
                 banked[i - first] = true;
+                dead->tid[dead->n++] = c->k.tid;
                 continue;
             }
         }
@@ -162,6 +172,7 @@ static void update_threads(struct target *t, const struct procmon_sweep *sw, siz
         m++;
     }
     qsort(cur, m, sizeof(*cur), cmp_thread);
+    thread_stats_fill(t, cur, m, SWEEP_MAX_AGE_NS);
     free(t->threads);
     t->threads = cur;
     t->nthreads = m;
@@ -195,6 +206,7 @@ static int sample_bpf(struct target *t, struct tick *k)
     const struct procmon_sweep *sw;
     size_t first, n, n_members, nreaped = 0;
     uint32_t *reaped = NULL;
+    struct dead_tids dead = { 0 };
     bool *banked;
     int err;
 
@@ -240,13 +252,16 @@ static int sample_bpf(struct target *t, struct tick *k)
     /* members are sorted by tgid, so reaped is too */
     procmon_target_cpu(sw, t->id, &first, &n);
     banked = calloc(n ? n : 1, sizeof(*banked));
-    if (!banked) {
+    dead.tid = calloc(n ? n : 1, sizeof(*dead.tid));
+    if (!banked || !dead.tid) {
+        free(dead.tid);
+        free(banked);
         free(reaped);
         return -ENOMEM;
     }
     if (t->opts.threads)
         update_threads(t, sw, first, n, reaped, nreaped,
-                       t->have_prev ? (double)(sw->mono_ns - t->prev_mono_ns) : 0, banked);
+                       t->have_prev ? (double)(sw->mono_ns - t->prev_mono_ns) : 0, banked, &dead);
     for (size_t i = first; i < first + n; i++) {
         const struct procmon_cpu *c = &sw->cpu[i];
 
@@ -256,8 +271,10 @@ static int sample_bpf(struct target *t, struct tick *k)
             t->banked_ns += c->v.oncpu_ns;
             t->banked_nvcsw += c->v.nvcsw;
             t->banked_nivcsw += c->v.nivcsw;
-            if (c->k.tid)
+            if (c->k.tid) {
                 procmon_forget_cpu(pm, &c->k);
+                dead.tid[dead.n++] = c->k.tid;
+            }
             continue;
         }
         k->total_ns += c->v.oncpu_ns;
@@ -269,6 +286,9 @@ static int sample_bpf(struct target *t, struct tick *k)
     k->entries = n_members - nreaped;
     if (nreaped)
         procmon_invalidate(pm);
+    qsort(dead.tid, dead.n, sizeof(*dead.tid), cmp_u32);
+    thread_stats_forget(t, dead.tid, dead.n);
+    free(dead.tid);
     free(banked);
     free(reaped);
     return 0;
@@ -357,7 +377,8 @@ static void mark_exited(struct target *t)
 {
     t->state = TARGET_EXITED;
     t->exited_at = now_epoch();
-    log_info("target %d (%s) exited", (int)t->pid, t->comm);
+    target_cgroup_gone(t);
+    log_info("target %s (%s) exited%s", t->label, t->comm, target_is_cgroup(t) ? ": its cgroup was removed" : "");
     state_changed(t->d);
     daemon_notify_status(t->d);
 }
@@ -370,7 +391,7 @@ static void append_row(struct target *t, enum family f, int64_t now_ms, const do
 
     if (err && !t->append_warned) {
         t->append_warned = true;
-        log_warn("target %d: dropping %s points: %s", (int)t->pid, family_desc(f)->name,
+        log_warn("target %s: dropping %s points: %s", t->label, family_desc(f)->name,
                  err == -EINVAL ? "the wall clock went back" : strerror(-err));
     } else if (!err) {
         t->append_warned = false;
@@ -437,17 +458,17 @@ void target_sample(struct target *t)
 
     err = t->d->pm ? sample_bpf(t, &k) : sample_procfs(t, &k);
     if (err) {
-        log_warn("target %d: sampling failed: %s", (int)t->pid, strerror(-err));
+        log_warn("target %s: sampling failed: %s", t->label, strerror(-err));
         return;
     }
     if (t->opts.fam[FAM_NET] && (err = netmon_read(t->d->net, t->id, &k.net)))
-        log_warn("target %d: reading network counters: %s", (int)t->pid, strerror(-err));
+        log_warn("target %s: reading network counters: %s", t->label, strerror(-err));
     if (t->opts.fam[FAM_SYSCALL]) {
         const struct sysmon_sweep *sw = sysmon_sweep(t->d->sys, SWEEP_MAX_AGE_NS, &err);
         if (sw)
             sysmon_total(sw, t->id, &k.sys);
         else
-            log_warn("target %d: reading syscall counters: %s", (int)t->pid, strerror(-err));
+            log_warn("target %s: reading syscall counters: %s", t->label, strerror(-err));
     }
     heap_add(&k.heap, &t->heap_bank);
     k.total_ns += t->banked_ns;
@@ -469,7 +490,8 @@ void target_sample(struct target *t)
             row[CPU_COL_NIVCSW] = (double)delta(k.total_nivcsw, t->prev_nivcsw);
             append_row(t, FAM_CPU, now_ms, row);
         }
-        if (t->opts.fam[FAM_MEM] && k.members) {
+        /* a cgroup target lives with its cgroup: no member is a row of zeros, not a gap */
+        if (t->opts.fam[FAM_MEM] && (k.members || (target_is_cgroup(t) && t->state == TARGET_RUNNING))) {
             row = t->last[FAM_MEM];
             row[MEM_COL_RSS] = (double)k.rss;
             row[MEM_COL_VM] = (double)k.vm;
@@ -489,6 +511,7 @@ void target_sample(struct target *t)
         }
         detect_target_tick(t, now_ms);
     }
+    utrace_sample(t, now_ms, t->have_prev && k.mono_ns > t->prev_mono_ns);
     t->net_prev = k.net;
     t->sys_prev = k.sys;
     t->heap_prev = k.heap;
@@ -499,6 +522,8 @@ void target_sample(struct target *t)
     }
     t->prev_mono_ns = k.mono_ns;
     t->have_prev = true;
+    if (target_is_cgroup(t))
+        k.root_alive = cgroup_exists(t->cgroup, t->cgroup_id);
     if (t->state == TARGET_RUNNING && !k.root_alive)
         mark_exited(t);
     if (t->state == TARGET_EXITED && !k.entries)
@@ -516,6 +541,8 @@ void heap_on_event(void *arg, const struct heap_event *ev, const char *stack)
         return; /* unwatched since: its events are moot */
     snprintf(x.kind, sizeof(x.kind), "%s", heapmon_kind_name(ev->kind));
     x.pid = t->pid; /* the target, as for every alert: subscriptions and queries select by it */
+    memcpy(x.cgroup, t->cgroup, sizeof(x.cgroup));
+    memcpy(x.unit, t->unit, sizeof(x.unit));
     x.tgid = (pid_t)ev->tgid;
     x.uid = t->uid;
     if (procfs_comm((pid_t)ev->tgid, (pid_t)ev->tgid, x.comm, sizeof(x.comm)))
@@ -528,8 +555,8 @@ void heap_on_event(void *arg, const struct heap_event *ev, const char *stack)
     x.size = ev->size;
     x.stack_id = ev->stack_id;
     snprintf(x.stack, sizeof(x.stack), "%s", stack);
-    log_warn("heap misuse %s in %s[%d] tid %d (target %d): address 0x%llx size %llu at %s", x.kind, x.comm, (int)x.tgid,
-             (int)x.tid, (int)x.pid, (unsigned long long)x.addr, (unsigned long long)x.size, stack[0] ? stack : "?");
+    log_warn("heap misuse %s in %s[%d] tid %d (target %s): address 0x%llx size %llu at %s", x.kind, x.comm, (int)x.tgid,
+             (int)x.tid, t->label, (unsigned long long)x.addr, (unsigned long long)x.size, stack[0] ? stack : "?");
     alerts_begin(d->alerts, &x);
     alerts_end(d->alerts, &x);
 }

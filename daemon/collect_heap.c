@@ -13,6 +13,7 @@
 #include "heap.skel.h"
 #include "heap_sym.h"
 #include "log.h"
+#include "procmon.h"
 
 #define MAX_LIBS 8
 
@@ -30,19 +31,21 @@ static const char *const funcs[OSD_HEAP_F_MAX] = {
 struct lib {
     char path[256];
     int users;
+    uint32_t att_id;
     struct bpf_link *links[NLINKS];
 };
 
 /* Probes attached to one process only (heap_scope "process"). */
 struct proc_att {
-    uint32_t tgid, target_id;
+    uint32_t tgid, target_id, att_id;
     char path[256];
     struct bpf_link *links[NLINKS];
 };
 
 struct heapmon {
     struct heap_bpf *skel;
-    int stats_fd, procs_fd, blocks_fd, stacks_fd, cnt_fd;
+    int stats_fd, procs_fd, blocks_fd, stacks_fd, cnt_fd, live_fd;
+    uint32_t next_att;          /* attachment ids: the probes' cookies (heap.h) */
     int ncpu;
     struct lib libs[MAX_LIBS];
     int attached;               /* libs with users */
@@ -56,6 +59,7 @@ struct heapmon {
     void *cb_arg;
     struct heap_sym *sym;
     uint64_t events;
+    struct bpf_sweep threads;
 };
 
 const char *heapmon_kind_name(uint32_t kind)
@@ -140,6 +144,9 @@ int heapmon_open(uv_loop_t *loop, int watched_fd, heapmon_event_cb cb, void *arg
     hm->blocks_fd = bpf_map__fd(hm->skel->maps.heap_blocks);
     hm->stacks_fd = bpf_map__fd(hm->skel->maps.heap_stacks);
     hm->cnt_fd = bpf_map__fd(hm->skel->maps.heap_counters);
+    hm->live_fd = bpf_map__fd(hm->skel->maps.heap_live);
+    bpf_sweep_init(&hm->threads, bpf_map__fd(hm->skel->maps.heap_threads), sizeof(struct thread_key),
+                   sizeof(struct heap_thread_val), OSD_HEAP_THREADS);
     hm->rb = ring_buffer__new(bpf_map__fd(hm->skel->maps.heap_events), on_event, hm, NULL);
     if (!hm->rb) {
         err = -ENOMEM;
@@ -183,6 +190,7 @@ static void on_poll_closed(uv_handle_t *h)
     ring_buffer__free(hm->rb);
     heap_bpf__destroy(hm->skel);
     heap_sym_close(hm->sym);
+    bpf_sweep_free(&hm->threads);
     free(hm);
 }
 
@@ -237,8 +245,56 @@ static struct lib *lib_find(struct heapmon *hm, const char *libc)
     return NULL;
 }
 
-/* Attaches every probe to path for pid (-1: every process mapping it); all or none. */
-static int links_attach(struct heapmon *hm, const char *path, pid_t pid, struct bpf_link **links)
+/* Destroying a uprobe link waits for the kernel to retire the probe (~0.1-0.2 s each
+ * here): a worker thread does it, so the loop never waits. The probes' attachment id left
+ * `heap_live` first, so they count nothing meanwhile. */
+struct links_job {
+    uv_work_t req;
+    struct bpf_link *links[NLINKS];
+};
+
+static void links_job_run(uv_work_t *req)
+{
+    links_destroy(((struct links_job *)req->data)->links);
+}
+
+static void links_job_done(uv_work_t *req, int status)
+{
+    (void)status;
+    free(req->data);
+}
+
+static void links_retire(struct heapmon *hm, uint32_t att_id, struct bpf_link **links)
+{
+    struct links_job *j = malloc(sizeof(*j));
+
+    bpf_map_delete_elem(hm->live_fd, &att_id);
+    if (j) {
+        memcpy(j->links, links, sizeof(j->links));
+        j->req.data = j;
+        if (!uv_queue_work(hm->poll.loop, &j->req, links_job_run, links_job_done)) {
+            memset(links, 0, sizeof(j->links));
+            return;
+        }
+        free(j);
+    }
+    links_destroy(links); /* no memory or no worker: on the loop after all */
+}
+
+/* A fresh attachment id; tree: for probes on a shared libc. Made live in the kernel
+ * before any probe carrying it is attached. */
+static int att_new(struct heapmon *hm, bool tree, uint32_t *id)
+{
+    __u8 one = 1;
+
+    hm->next_att = hm->next_att % (OSD_HEAP_ATT_TREE - 1) + 1;
+    *id = hm->next_att | (tree ? OSD_HEAP_ATT_TREE : 0);
+    return bpf_map_update_elem(hm->live_fd, id, &one, BPF_ANY) ? -errno : 0;
+}
+
+/* Attaches every probe to path for pid (-1: every process mapping it), each carrying the
+ * attachment id as its cookie; all or none. */
+static int links_attach(struct heapmon *hm, const char *path, pid_t pid, uint32_t att_id, struct bpf_link **links)
 {
     struct bpf_program *entry[OSD_HEAP_F_MAX] = {
         hm->skel->progs.heap_malloc, hm->skel->progs.heap_calloc,        hm->skel->progs.heap_realloc,
@@ -248,7 +304,7 @@ static int links_attach(struct heapmon *hm, const char *path, pid_t pid, struct 
 
     for (int f = 0; f < OSD_HEAP_F_MAX; f++) {
         for (int ret = 0; ret < 2; ret++) {
-            LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = funcs[f], .retprobe = ret);
+            LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = funcs[f], .retprobe = ret, .bpf_cookie = att_id);
             struct bpf_program *prog = ret ? hm->skel->progs.heap_alloc_ret : entry[f];
 
             if (ret && f == OSD_HEAP_F_FREE)
@@ -311,8 +367,11 @@ int heapmon_use(struct heapmon *hm, const char *libc)
     snprintf(l->path, sizeof(l->path), "%s", libc);
     /* pid -1: every process mapping this libc; `watched` filters in the kernel, so forked
      * children of a target are covered without re-attaching */
-    err = links_attach(hm, l->path, -1, l->links);
+    err = att_new(hm, true, &l->att_id);
+    if (!err)
+        err = links_attach(hm, l->path, -1, l->att_id, l->links);
     if (err) {
+        bpf_map_delete_elem(hm->live_fd, &l->att_id);
         exec_put(hm);
         return err;
     }
@@ -330,7 +389,7 @@ void heapmon_release(struct heapmon *hm, const char *libc)
 
     if (!l || --l->users > 0)
         return;
-    lib_detach(l);
+    links_retire(hm, l->att_id, l->links);
     log_info("heap: probes detached from %s", l->path);
     l->path[0] = '\0';
     hm->attached--;
@@ -371,7 +430,11 @@ int heapmon_attach_pid(struct heapmon *hm, uint32_t tgid, uint32_t target_id)
     if ((err = exec_get(hm)))
         return err;
     /* the kernel plants the breakpoints in this process's memory only: others never trap */
-    if ((err = links_attach(hm, p->path, (pid_t)tgid, p->links))) {
+    err = att_new(hm, false, &p->att_id);
+    if (!err)
+        err = links_attach(hm, p->path, (pid_t)tgid, p->att_id, p->links);
+    if (err) {
+        bpf_map_delete_elem(hm->live_fd, &p->att_id);
         exec_put(hm);
         return err;
     }
@@ -385,9 +448,7 @@ void heapmon_detach_pid(struct heapmon *hm, uint32_t tgid)
 
     if (!p)
         return;
-    /* synchronous (~0.1-0.2 s per probe here): a probe retired later would still fire
-     * beside a new one attached meanwhile, and every call would count twice */
-    links_destroy(p->links);
+    links_retire(hm, p->att_id, p->links);
     *p = hm->procs[--hm->nprocs];
     exec_put(hm);
 }
@@ -423,7 +484,7 @@ static void forget_blocks(struct heapmon *hm, uint32_t tgid)
 {
     const size_t chunk = 4096;
     struct heap_key *keys = calloc(chunk, sizeof(*keys)), *del = NULL;
-    uint64_t *vals = calloc(chunk, sizeof(*vals));
+    struct heap_block *vals = calloc(chunk, sizeof(*vals));
     uint64_t in_tok = 0, out_tok = 0;
     size_t ndel = 0, cap = 0;
     int first = 1;
@@ -469,6 +530,16 @@ void heapmon_forget(struct heapmon *hm, uint32_t tgid, int had_blocks)
     bpf_map_delete_elem(hm->procs_fd, &tgid);
     if (had_blocks)
         forget_blocks(hm, tgid);
+}
+
+struct bpf_sweep *heapmon_threads(struct heapmon *hm)
+{
+    return &hm->threads;
+}
+
+void heapmon_forget_threads(struct heapmon *hm, uint32_t target_id)
+{
+    bpf_sweep_delete(&hm->threads, target_id, NULL, 0);
 }
 
 uint64_t heapmon_counter(struct heapmon *hm, enum osd_heap_counter idx)

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "bpf_sweep.h"
 #include "heap.h"
 
 struct heapmon;
@@ -33,6 +34,9 @@ void heapmon_detach_target(struct heapmon *hm, uint32_t target_id); /* every pro
 int heapmon_read(struct heapmon *hm, uint32_t tgid, struct heap_val *out);
 /* Drops what the kernel keeps for a process that is gone or no longer watched. */
 void heapmon_forget(struct heapmon *hm, uint32_t tgid, int had_blocks);
+/* `heap_threads`: keys struct thread_key, values struct heap_thread_val. */
+struct bpf_sweep *heapmon_threads(struct heapmon *hm);
+void heapmon_forget_threads(struct heapmon *hm, uint32_t target_id);
 uint64_t heapmon_counter(struct heapmon *hm, enum osd_heap_counter idx);
 json_t *heapmon_status(struct heapmon *hm); /* attached libcs, map fill, drops */
 const char *heapmon_kind_name(uint32_t kind);

@@ -8,12 +8,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "bpf_sweep.h"
 #include "log.h"
 #include "procmon.skel.h"
 
 struct procmon {
     struct procmon_bpf *skel;
-    int watched_fd, cpu_fd, counters_fd;
+    int watched_fd, cpu_fd, counters_fd, cgroups_fd;
+    uint32_t ncgroups; /* entries in watched_cgroups, mirrored to the kernel's gate */
     struct procmon_sweep sw;
     size_t members_cap, cpu_cap;
     int swept; /* sw holds a reading */
@@ -34,7 +36,8 @@ static void procmon_free_buffers(struct procmon *pm)
     free(pm->cvals);
 }
 
-static const char *const prog_names[] = { "handle_runtime", "handle_switch", "handle_fork", "handle_exit" };
+static const char *const prog_names[] = { "handle_runtime", "handle_switch", "handle_fork",
+                                          "handle_exit",    "handle_exec",   "handle_cgroup_attach" };
 
 const char *const *procmon_programs(size_t *n)
 {
@@ -84,6 +87,7 @@ int procmon_open(struct procmon **out)
     pm->watched_fd = bpf_map__fd(pm->skel->maps.watched);
     pm->cpu_fd = bpf_map__fd(pm->skel->maps.cpu);
     pm->counters_fd = bpf_map__fd(pm->skel->maps.counters);
+    pm->cgroups_fd = bpf_map__fd(pm->skel->maps.watched_cgroups);
     pm->members_cap = OSD_WATCHED_MAX;
     pm->cpu_cap = OSD_CPU_MAX;
     /* Full-size buffers: untouched pages of these never become resident. */
@@ -131,6 +135,22 @@ int procmon_add(struct procmon *pm, pid_t tgid, uint32_t target_id, uint32_t fla
     return -errno;
 }
 
+int procmon_cgroup_add(struct procmon *pm, uint64_t cgroup_id, uint32_t target_id, uint32_t flags)
+{
+    struct watched_val w = { .target_id = target_id, .flags = flags };
+
+    if (bpf_map_update_elem(pm->cgroups_fd, &cgroup_id, &w, BPF_NOEXIST))
+        return errno == E2BIG || errno == ENOMEM ? -ENOSPC : -errno;
+    pm->skel->bss->cgroup_targets = ++pm->ncgroups;
+    return 0;
+}
+
+void procmon_cgroup_del(struct procmon *pm, uint64_t cgroup_id)
+{
+    if (bpf_map_delete_elem(pm->cgroups_fd, &cgroup_id) == 0 && pm->ncgroups)
+        pm->skel->bss->cgroup_targets = --pm->ncgroups;
+}
+
 int procmon_set_flags(struct procmon *pm, pid_t tgid, const struct watched_val *w)
 {
     uint32_t key = (uint32_t)tgid;
@@ -174,31 +194,6 @@ static int cmp_cpu(const void *a, const void *b)
     return (x->k.tid > y->k.tid) - (x->k.tid < y->k.tid);
 }
 
-/* Reads a whole hash map with BPF_MAP_LOOKUP_BATCH: one syscall per few thousand
- * entries instead of two per entry. */
-static int read_batch(int fd, void *keys, size_t ksz, void *vals, size_t vsz, size_t cap, size_t *n)
-{
-    uint64_t in_tok = 0, out_tok = 0;
-    int first = 1;
-
-    *n = 0;
-    while (*n < cap) {
-        __u32 count = (__u32)(cap - *n);
-        DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-        int err = bpf_map_lookup_batch(fd, first ? NULL : &in_tok, &out_tok, (char *)keys + *n * ksz,
-                                       (char *)vals + *n * vsz, &count, &opts);
-
-        if (err && errno != ENOENT)
-            return -errno;
-        *n += count;
-        if (err) /* ENOENT: the walk is complete */
-            return 0;
-        in_tok = out_tok;
-        first = 0;
-    }
-    return 0;
-}
-
 static int sweep_read(struct procmon *pm)
 {
     uint32_t *wkeys = pm->wkeys;
@@ -209,7 +204,7 @@ static int sweep_read(struct procmon *pm)
     int err;
 
     pm->sw.mono_ns = mono_ns();
-    err = read_batch(pm->watched_fd, wkeys, sizeof(*wkeys), wvals, sizeof(*wvals), pm->members_cap, &n);
+    err = bpf_batch_read(pm->watched_fd, wkeys, sizeof(*wkeys), wvals, sizeof(*wvals), pm->members_cap, &n);
     if (err)
         return err;
     for (i = 0; i < n; i++) {
@@ -217,7 +212,7 @@ static int sweep_read(struct procmon *pm)
         pm->sw.members[i].w = wvals[i];
     }
     pm->sw.nmembers = n;
-    err = read_batch(pm->cpu_fd, ckeys, sizeof(*ckeys), cvals, sizeof(*cvals), pm->cpu_cap, &n);
+    err = bpf_batch_read(pm->cpu_fd, ckeys, sizeof(*ckeys), cvals, sizeof(*cvals), pm->cpu_cap, &n);
     if (err)
         return err;
     for (i = 0; i < n; i++) {

@@ -36,6 +36,10 @@ int procmon_open(struct procmon **pm);  /* load + attach; negative errno on fail
 void procmon_close(struct procmon *pm); /* detaches every program, frees maps */
 /* Adds tgid to the target. -EEXIST if it already belongs to a target (*owner set). */
 int procmon_add(struct procmon *pm, pid_t tgid, uint32_t target_id, uint32_t flags, uint32_t *owner);
+/* Processes entering cgroup_id (or a cgroup below it) join target_id from now on.
+ * -EEXIST if that cgroup is watched already, -ENOSPC map full. */
+int procmon_cgroup_add(struct procmon *pm, uint64_t cgroup_id, uint32_t target_id, uint32_t flags);
+void procmon_cgroup_del(struct procmon *pm, uint64_t cgroup_id);
 int procmon_set_flags(struct procmon *pm, pid_t tgid, const struct watched_val *w);
 /* Deletes the watched and cpu entries of one process (tgid). */
 void procmon_forget(struct procmon *pm, pid_t tgid);

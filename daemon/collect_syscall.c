@@ -27,6 +27,7 @@ struct sysmon {
     struct sys_key *keys; /* batch-read scratch */
     struct sys_val *vals; /* ncpu values per key: the map is per-CPU */
     int ncpu;
+    struct bpf_sweep threads;
 };
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -52,6 +53,7 @@ static void free_buffers(struct sysmon *sm)
     free(sm->sw.e);
     free(sm->keys);
     free(sm->vals);
+    bpf_sweep_free(&sm->threads);
 }
 
 int sysmon_open(uv_loop_t *loop, int watched_fd, sysmon_event_cb cb, void *arg, struct sysmon **out)
@@ -75,6 +77,8 @@ int sysmon_open(uv_loop_t *loop, int watched_fd, sysmon_event_cb cb, void *arg, 
         goto err_destroy;
     sm->sys_fd = bpf_map__fd(sm->skel->maps.sys);
     sm->cnt_fd = bpf_map__fd(sm->skel->maps.sys_counters);
+    bpf_sweep_init(&sm->threads, bpf_map__fd(sm->skel->maps.sys_threads), sizeof(struct sys_thread_key),
+                   sizeof(struct sys_val), OSD_SYS_THREADS_MAX);
     sm->rb = ring_buffer__new(bpf_map__fd(sm->skel->maps.sys_events), on_event, sm, NULL);
     sm->ncpu = libbpf_num_possible_cpus();
     if (sm->ncpu <= 0) {
@@ -249,6 +253,12 @@ void sysmon_forget(struct sysmon *sm, uint32_t target_id)
     for (size_t i = first; i < first + n; i++)
         bpf_map_delete_elem(sm->sys_fd, &sw->e[i].k);
     sm->swept = 0;
+    bpf_sweep_delete(&sm->threads, target_id, NULL, 0);
+}
+
+struct bpf_sweep *sysmon_threads(struct sysmon *sm)
+{
+    return &sm->threads;
 }
 
 uint64_t sysmon_counter(struct sysmon *sm, enum osd_sys_counter idx)

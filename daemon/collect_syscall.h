@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "bpf_sweep.h"
 #include "syscall.h"
 
 struct sysmon;
@@ -32,7 +33,10 @@ int sysmon_use(struct sysmon *sm, int delta);
 int sysmon_users(const struct sysmon *sm);
 const struct sysmon_sweep *sysmon_sweep(struct sysmon *sm, int64_t max_age_ns, int *err);
 void sysmon_target(const struct sysmon_sweep *sw, uint32_t target_id, size_t *first, size_t *n);
+/* Deletes a target's counters, its per-thread ones included. */
 void sysmon_forget(struct sysmon *sm, uint32_t target_id);
+/* `sys_threads`: keys struct sys_thread_key, values struct sys_val. */
+struct bpf_sweep *sysmon_threads(struct sysmon *sm);
 uint64_t sysmon_counter(struct sysmon *sm, enum osd_sys_counter idx);
 /* Sum of a target's entries: count, errors, total_ns and histogram. */
 void sysmon_total(const struct sysmon_sweep *sw, uint32_t target_id, struct sys_val *out);

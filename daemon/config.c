@@ -93,7 +93,7 @@ int config_parse(struct config *c, const char *text, char *err, size_t errlen)
     json_error_t jerr;
     json_t *root, *v;
     const char *key;
-    long long x;
+    long long x = 0; /* -O3 cannot see that get_int sets it when it returns 0 */
     int ret = 0;
 
     root = json_loads(text, 0, &jerr);

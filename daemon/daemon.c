@@ -118,9 +118,12 @@ int daemon_load_families(struct daemon *d, const bool *fam)
         return -ENOTSUP;
     }
     if (fam[FAM_NET] && !d->net) {
-        if ((err = netmon_open(procmon_watched_fd(d->pm), &d->net))) {
-            snprintf(d->net_error, sizeof(d->net_error), "%s", strerror(-err));
-            log_warn("cannot load the network programs: %s", strerror(-err));
+        char why[200];
+
+        if ((err = netmon_open(procmon_watched_fd(d->pm), &d->net, why, sizeof(why)))) {
+            /* why: a complete sentence about OSDETD_NET_SOURCE, else empty */
+            snprintf(d->net_error, sizeof(d->net_error), "%s", why[0] ? why : strerror(-err));
+            log_warn("cannot load the network programs: %s", d->net_error);
             d->net = NULL;
             ret = -ENOTSUP;
         } else {

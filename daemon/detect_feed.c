@@ -157,6 +157,8 @@ static void segment_point(struct target *t, int dim, const struct det_result *r,
         memset(a, 0, sizeof(*a));
         snprintf(a->kind, sizeof(a->kind), "anomaly");
         a->pid = t->pid;
+        memcpy(a->cgroup, t->cgroup, sizeof(a->cgroup));
+        memcpy(a->unit, t->unit, sizeof(a->unit));
         a->uid = t->uid;
         memcpy(a->comm, t->comm, sizeof(a->comm));
         snprintf(a->metrics, sizeof(a->metrics), "%s", dim_name(t, dim));
@@ -207,7 +209,7 @@ void detect_on_done(void *arg, struct detect_done *done)
 
     if (t && done->err) {
         t->det.errors++;
-        log_warn("target %d: detector failed on %zu points: %s", (int)t->pid, done->t, strerror(-done->err));
+        log_warn("target %s: detector failed on %zu points: %s", t->label, done->t, strerror(-done->err));
         if (done->err == -ERANGE || done->err == -EINVAL)
             t->det.sent = t->det.seq = 0; /* the worker restarted the detector */
     } else if (t) {

@@ -16,6 +16,7 @@
 #include "collect_heap.h"
 #include "collect_net.h"
 #include "collect_procmon.h"
+#include "utrace.h"
 #include "collect_syscall.h"
 #include "daemon.h"
 #include "detect.h"
@@ -120,6 +121,7 @@ static void daemon_stop(struct daemon *d)
     d->sys = NULL;
     heapmon_close(d->heap);
     d->heap = NULL;
+    utrace_close(d); /* after the targets: their probes are detached by then */
     detect_stop(d->worker);
     d->worker = NULL;
     rpc_server_stop(d->rpc);
@@ -150,7 +152,7 @@ static void on_alert(void *arg, const char *event, json_t *record, const struct 
     struct daemon *d = arg;
     json_t *params = json_pack("{s:s, s:O}", "event", event, "anomaly", record);
 
-    rpc_server_notify(d->rpc, OSD_N_ANOMALY, params, x->pid, x->uid);
+    rpc_server_notify(d->rpc, OSD_N_ANOMALY, params, x);
     json_decref(params);
 }
 
@@ -197,6 +199,13 @@ int main(int argc, char **argv)
         d.pm = NULL;
     }
     malloc_trim(0); /* libbpf's copy of the kernel BTF is freed; give the pages back */
+    {
+        char why[160];
+
+        /* the network object loads at the first `net` watch: say now, not only then */
+        if (netmon_env_check(why, sizeof(why)))
+            log_warn("%s: watching with 'net' will fail until it is fixed", why);
+    }
     err = alerts_open(d.cfg.state_dir, d.cfg.anomaly_history, &d.alerts);
     if (err) {
         heapmon_close(d.heap);

@@ -17,6 +17,7 @@
 #include "linebuf.h"
 #include "log.h"
 #include "osd_proto.h"
+#include "utrace.h"
 
 #define PAUSE_QUEUE_BYTES (8u << 20)   /* stop reading a client with this much unsent */
 #define RESUME_QUEUE_BYTES (1u << 20)
@@ -34,9 +35,10 @@ struct rpc_conn {
     int eof;      /* the peer finished sending: serve what is buffered, then close */
     int backlog;  /* complete requests may be buffered: served from the idle handle */
     int subscribed;
-    pid_t sub_pid; /* 0: every target */
+    struct anomaly_filter sub; /* empty: every target */
     uid_t uid;     /* peer credentials, read once at accept */
-    pid_t trace_pid; /* target whose syscalls stream to this connection; 0: none */
+    uint32_t trace_id; /* target whose syscalls stream to this connection; 0: none */
+    struct utracer *utracer; /* the user function this connection traces; NULL: none */
 };
 
 struct rpc_server {
@@ -85,8 +87,11 @@ static void client_close(struct rpc_conn *c)
         return;
     c->closing = 1;
     set_backlog(c, 0);
-    if (c->trace_pid)
-        target_trace_release(s->d, c->trace_pid);
+    if (c->trace_id)
+        target_trace_release(s->d, c->trace_id);
+    if (c->utracer)
+        utrace_release(s->d, c->utracer);
+    c->utracer = NULL;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -381,12 +386,12 @@ uid_t rpc_conn_uid(const struct rpc_conn *c)
     return c ? c->uid : 0;
 }
 
-void rpc_conn_subscribe(struct rpc_conn *c, pid_t pid)
+void rpc_conn_subscribe(struct rpc_conn *c, const struct anomaly_filter *f)
 {
     if (!c)
         return;
     c->subscribed = 1;
-    c->sub_pid = pid;
+    c->sub = *f;
 }
 
 size_t rpc_server_subscribers(const struct rpc_server *s)
@@ -398,34 +403,50 @@ size_t rpc_server_subscribers(const struct rpc_server *s)
     return n;
 }
 
-int rpc_conn_trace(struct rpc_conn *c, pid_t pid)
+int rpc_conn_trace(struct rpc_conn *c, uint32_t target_id)
 {
     if (!c)
         return -EINVAL;
-    if (c->trace_pid)
+    if (c->trace_id || c->utracer)
         return -EBUSY;
-    c->trace_pid = pid;
+    c->trace_id = target_id;
     return 0;
 }
 
-void rpc_server_notify_trace(struct rpc_server *s, const char *method, json_t *params, pid_t pid)
+bool rpc_conn_tracing(const struct rpc_conn *c)
+{
+    return c && (c->trace_id || c->utracer);
+}
+
+void rpc_conn_set_utracer(struct rpc_conn *c, struct utracer *u)
+{
+    c->utracer = u;
+}
+
+void rpc_conn_notify(struct rpc_conn *c, const char *method, json_t *params)
+{
+    if (!c->closing)
+        client_send(c, json_pack("{s:s, s:s, s:O}", "jsonrpc", "2.0", "method", method, "params", params));
+}
+
+void rpc_server_notify_trace(struct rpc_server *s, const char *method, json_t *params, uint32_t target_id)
 {
     struct rpc_conn *c, *next;
 
     for (c = s ? s->clients : NULL; c; c = next) {
         next = c->next;
-        if (c->trace_pid == pid && !c->closing)
+        if (c->trace_id == target_id && !c->closing)
             client_send(c, json_pack("{s:s, s:s, s:O}", "jsonrpc", "2.0", "method", method, "params", params));
     }
 }
 
-void rpc_server_notify(struct rpc_server *s, const char *method, json_t *params, pid_t pid, uid_t owner)
+void rpc_server_notify(struct rpc_server *s, const char *method, json_t *params, const struct anomaly *x)
 {
     struct rpc_conn *c, *next;
 
     for (c = s ? s->clients : NULL; c; c = next) {
         next = c->next; /* client_send may drop c */
-        if (!c->subscribed || c->closing || (c->sub_pid && c->sub_pid != pid) || (c->uid != 0 && c->uid != owner))
+        if (!c->subscribed || c->closing || !anomaly_filter_match(&c->sub, x) || (c->uid != 0 && c->uid != x->uid))
             continue;
         client_send(c, json_pack("{s:s, s:s, s:O}", "jsonrpc", "2.0", "method", method, "params", params));
     }

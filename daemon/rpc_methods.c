@@ -16,8 +16,10 @@
 #include "daemon.h"
 #include "osd_proto.h"
 #include "rpc.h"
+#include "rpc_select.h"
 #include "procfs.h"
 #include "targets.h"
+#include "utrace.h"
 
 /* Counts and bytes print as integers, rates and percentages as reals. */
 static json_t *number_json(double v)
@@ -60,41 +62,13 @@ static json_t *target_json(const struct target *t)
         json_object_set_new(det, "last_score", number_json(t->det.last_score > 1e300 ? 1e300 : t->det.last_score));
         json_object_set_new(det, "threshold", number_json(t->det.last_threshold));
     }
-    return json_pack("{s:i, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o}", "pid", (int)t->pid, "comm", t->comm,
+    return json_pack("{s:i, s:o, s:o, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o, s:o}", "pid", (int)t->pid, "cgroup",
+                     target_is_cgroup(t) ? json_string(t->cgroup) : json_null(), "unit",
+                     t->unit[0] ? json_string(t->unit) : json_null(), "comm", t->comm,
                      "state", t->state == TARGET_RUNNING ? "running" : "exited", "watched_at", t->watched_at,
                      "exited_at", t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(), "members",
                      (json_int_t)t->nmembers, "samples", (json_int_t)target_samples(t), "options", opts, "last", last,
-                     "detection", det);
-}
-
-static int get_pid(json_t *params, pid_t *pid, struct rpc_error *e)
-{
-    long long v;
-
-    if (param_int(params, "pid", true, 1, 0x7fffffff, &v, NULL, e))
-        return -1;
-    *pid = (pid_t)v;
-    return 0;
-}
-
-/* The target named by params.pid, if the client may use it. */
-static struct target *get_target(struct daemon *d, struct rpc_conn *c, json_t *params, struct rpc_error *e)
-{
-    struct target *t;
-    pid_t pid;
-
-    if (get_pid(params, &pid, e))
-        return NULL;
-    t = target_find(d, pid);
-    if (!t) {
-        rpc_fail(e, OSD_E_NOT_WATCHED, "pid", "pid %d is not watched (see 'list')", (int)pid);
-        return NULL;
-    }
-    if (!target_visible(t, rpc_conn_uid(c))) {
-        rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d is watched by another user", (int)pid);
-        return NULL;
-    }
-    return t;
+                     "detection", det, "functions", utrace_functions_json(t));
 }
 
 /* The detection params of `watch`; absent ones keep the configured defaults. */
@@ -133,6 +107,94 @@ static int detect_params(struct daemon *d, json_t *p, struct detect_opts *o, str
     return 0;
 }
 
+/* Turns a target_watch*() error into the reply; `who` names the pid or cgroup. */
+static void watch_error(struct daemon *d, const struct watch_opts *o, int err, const struct target_sel *sel,
+                        const char *who, pid_t owner, const struct target *cg_owner, struct rpc_error *e)
+{
+    pid_t pid = sel->pid;
+
+    switch (err) {
+    case -ESRCH:
+        rpc_fail(e, OSD_E_NO_SUCH_PROCESS, "pid", "no such process: %d", (int)pid);
+        return;
+    case -EEXIST:
+        if (!pid)
+            rpc_fail(e, OSD_E_ALREADY_WATCHED, sel->field, "%s is already watched%s%s", who,
+                     cg_owner && cg_owner->unit[0] ? " as unit " : "", cg_owner && cg_owner->unit[0] ? cg_owner->unit : "");
+        else if (owner == pid || owner == 0)
+            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched", (int)pid);
+        else
+            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched as part of the tree of pid %d",
+                     (int)pid, (int)owner);
+        return;
+    case -EINVAL:
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "pid %d is a thread of process %d; watch %d (with threads: true)",
+                 (int)pid, (int)owner, (int)owner);
+        return;
+    case -EPERM:
+        if (pid)
+            rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d belongs to another user", (int)pid);
+        else
+            rpc_fail(e, OSD_E_PERMISSION, sel->field, "permission denied: %s is not delegated to you", who);
+        return;
+    case -ENOSYS:
+        rpc_fail(e, OSD_E_BPF, sel->field, "watching %s needs BPF, which is unavailable: %s", who, d->bpf_error);
+        return;
+    case -ENOTSUP: {
+        const char *fam = o->fam[FAM_NET] && !d->net ? "net" : o->fam[FAM_SYSCALL] && !d->sys ? "syscall" : "heap";
+        const char *why = o->fam[FAM_NET] && !d->net ? d->net_error
+                          : o->fam[FAM_SYSCALL] && !d->sys ? d->sys_error : d->heap_error;
+        rpc_fail(e, OSD_E_BPF, fam, "'%s' needs BPF, which is unavailable: %s", fam, why);
+        return;
+    }
+    case -ENOEXEC:
+        rpc_fail(e, OSD_E_BPF, "heap",
+                 "'heap' needs uprobes on the target's libc, but %s maps no libc.so.6 (statically linked or "
+                 "not a glibc program)", who);
+        return;
+    case -EIO:
+        rpc_fail(e, OSD_E_BPF, "heap", "'heap': cannot attach uprobes to the libc of %s (see the daemon log)", who);
+        return;
+    case -EDOM:
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "detector", "invalid detector parameters for %s", det_kind_name(o->detect.kind));
+        return;
+    case -EMFILE:
+        rpc_fail(e, OSD_E_LIMIT, NULL, "too many targets (max_targets=%d)", d->cfg.max_targets);
+        return;
+    case -ENOSPC:
+        if (pid)
+            rpc_fail(e, OSD_E_BPF, NULL, "BPF map 'watched' is full (%d processes)", OSD_WATCHED_MAX);
+        else
+            rpc_fail(e, OSD_E_BPF, NULL, "BPF map 'watched_cgroups' is full (%d cgroups)", OSD_CGROUPS_MAX);
+        return;
+    default:
+        rpc_fail(e, OSD_E_INTERNAL, NULL, "cannot watch %s: %s", who, strerror(-err));
+        return;
+    }
+}
+
+static void uprobe_fail(struct daemon *d, struct rpc_error *e, int err, const char *field, const char *spec,
+                        const char *why);
+
+/* watch's `uprobes`: each function counted for the target's whole life. */
+static int watch_uprobes(struct daemon *d, struct target *t, json_t *uprobes, struct rpc_error *e)
+{
+    for (size_t i = 0; i < json_array_size(uprobes); i++) {
+        const char *spec = json_string_value(json_array_get(uprobes, i));
+        struct uprobe_spec s;
+        char why[512] = "";
+        int err = utrace_resolve(t->pid, spec, true, &s, why, sizeof(why));
+
+        if (!err)
+            err = utrace_hold(t, &s);
+        if (err) {
+            uprobe_fail(d, e, err, "uprobes", err == -EMFILE || err == -ENOSPC ? spec : s.name, why[0] ? why : NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* heap_scope: "tree" (probes on the shared libc, children covered from their first call)
  * or "process" (probes in the members only; see proto/osd-rpc.md). */
 static int heap_scope_param(json_t *p, struct watch_opts *o, struct rpc_error *e)
@@ -152,19 +214,24 @@ static int heap_scope_param(json_t *p, struct watch_opts *o, struct rpc_error *e
 
 static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid",      "cpu",    "mem", "net",   "syscall", "heap", "children", "threads",
-                                           "interval_ms", "detector", "stride", "q", "calib", "window",
+    static const char *const allowed[] = { "pid",    "cgroup", "unit",        "cpu",      "mem",    "net",
+                                           "syscall", "heap",  "children",    "threads",  "interval_ms",
+                                           "detector", "stride", "q",         "calib",    "window", "uprobes",
                                            "heap_scope", NULL };
     struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c),
                             .heap_process = d->cfg.heap_process };
     bool present[FAM_MAX] = { false }, any = false, none = true;
-    struct target *t;
+    struct target *t, *cg_owner = NULL;
+    struct target_sel sel;
+    struct cgroup_ref cg;
+    char who[CGROUP_PATH_MAX + 16], msg[CGROUP_PATH_MAX * 2 + 256];
+    json_t *uprobes;
     long long iv;
-    pid_t pid, owner = 0;
+    pid_t owner = 0;
     int err;
 
-    if (params_only(p, allowed, e) || get_pid(p, &pid, e) || param_bool(p, "children", &o.children, NULL, e) ||
-        param_bool(p, "threads", &o.threads, NULL, e))
+    if (params_only(p, allowed, e) || rpc_sel_read(p, true, &sel, e) ||
+        param_bool(p, "children", &o.children, NULL, e) || param_bool(p, "threads", &o.threads, NULL, e))
         return NULL;
     for (int f = 0; f < FAM_MAX; f++) {
         if (param_bool(p, family_desc(f)->name, &o.fam[f], &present[f], e))
@@ -190,68 +257,54 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
         rpc_fail(e, OSD_E_INVALID_PARAMS, "threads", "'threads' needs 'cpu'");
         return NULL;
     }
-    err = target_watch(d, pid, &o, &t, &owner);
-    switch (err) {
-    case 0:
-        daemon_notify_status(d);
-        return json_pack("{s:o}", "target", target_json(t));
-    case -ESRCH:
-        rpc_fail(e, OSD_E_NO_SUCH_PROCESS, "pid", "no such process: %d", (int)pid);
-        return NULL;
-    case -EEXIST:
-        if (owner == pid || owner == 0)
-            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched", (int)pid);
-        else
-            rpc_fail(e, OSD_E_ALREADY_WATCHED, "pid", "pid %d is already watched as part of the tree of pid %d",
-                     (int)pid, (int)owner);
-        return NULL;
-    case -EINVAL:
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "pid %d is a thread of process %d; watch %d (with threads: true)",
-                 (int)pid, (int)owner, (int)owner);
-        return NULL;
-    case -EPERM:
-        rpc_fail(e, OSD_E_PERMISSION, "pid", "permission denied: pid %d belongs to another user", (int)pid);
-        return NULL;
-    case -ENOTSUP: {
-        const char *fam = o.fam[FAM_NET] && !d->net ? "net" : o.fam[FAM_SYSCALL] && !d->sys ? "syscall" : "heap";
-        const char *why = o.fam[FAM_NET] && !d->net ? d->net_error
-                          : o.fam[FAM_SYSCALL] && !d->sys ? d->sys_error : d->heap_error;
-        rpc_fail(e, OSD_E_BPF, fam, "'%s' needs BPF, which is unavailable: %s", fam, why);
+    uprobes = json_object_get(p, "uprobes");
+    if (uprobes && (!json_is_array(uprobes) || json_array_size(uprobes) > UTRACE_FUNCS_PER_TARGET)) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobes", "param 'uprobes' must be an array of at most %d "
+                 "\"BINARY:FUNCTION\" strings", UTRACE_FUNCS_PER_TARGET);
         return NULL;
     }
-    case -ENOEXEC:
-        rpc_fail(e, OSD_E_BPF, "heap",
-                 "'heap' needs uprobes on the target's libc, but pid %d maps no libc.so.6 (statically linked or "
-                 "not a glibc program)", (int)pid);
-        return NULL;
-    case -EIO:
-        rpc_fail(e, OSD_E_BPF, "heap", "'heap': cannot attach uprobes to the libc of pid %d (see the daemon log)",
-                 (int)pid);
-        return NULL;
-    case -EDOM:
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "detector", "invalid detector parameters for %s", det_kind_name(o.detect.kind));
-        return NULL;
-    case -EMFILE:
-        rpc_fail(e, OSD_E_LIMIT, NULL, "too many targets (max_targets=%d)", d->cfg.max_targets);
-        return NULL;
-    case -ENOSPC:
-        rpc_fail(e, OSD_E_BPF, NULL, "BPF map 'watched' is full (%d processes)", OSD_WATCHED_MAX);
-        return NULL;
-    default:
-        rpc_fail(e, OSD_E_INTERNAL, NULL, "cannot watch pid %d: %s", (int)pid, strerror(-err));
+    for (size_t i = 0; i < json_array_size(uprobes); i++) {
+        if (!json_is_string(json_array_get(uprobes, i))) {
+            rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobes", "param 'uprobes' must hold \"BINARY:FUNCTION\" strings");
+            return NULL;
+        }
+    }
+    if (sel.pid) {
+        snprintf(who, sizeof(who), "pid %d", (int)sel.pid);
+        err = target_watch(d, sel.pid, &o, &t, &owner);
+    } else {
+        /* the path as given (normalised), so errors name what the client sent */
+        err = cgroup_resolve(sel.unit[0] ? NULL : sel.cgroup, sel.unit[0] ? sel.unit : NULL, &cg, msg, sizeof(msg));
+        if (err) {
+            rpc_fail(e, err == -ENOENT ? OSD_E_NO_SUCH_PROCESS : OSD_E_INVALID_PARAMS, sel.field, "%s", msg);
+            return NULL;
+        }
+        snprintf(who, sizeof(who), "%s %s", sel.unit[0] ? "unit" : "cgroup", sel.unit[0] ? sel.unit : cg.path);
+        err = target_watch_cgroup(d, &cg, &o, &t, &cg_owner);
+    }
+    if (err) {
+        watch_error(d, &o, err, &sel, who, owner, cg_owner, e);
         return NULL;
     }
+    if (watch_uprobes(d, t, uprobes, e)) {
+        target_unwatch(t); /* all or nothing */
+        return NULL;
+    }
+    daemon_notify_status(d);
+    return json_pack("{s:o}", "target", target_json(t));
 }
 
 static json_t *m_unwatch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", NULL };
     struct target *t;
     json_t *r;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)))
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)))
         return NULL;
-    r = json_pack("{s:i, s:I}", "pid", (int)t->pid, "samples", (json_int_t)target_samples(t));
+    r = json_pack("{s:I}", "samples", (json_int_t)target_samples(t));
+    if (r)
+        rpc_target_keys(r, t);
     target_unwatch(t);
     daemon_notify_status(d);
     return r;
@@ -284,13 +337,25 @@ static long self_rss_bytes(void)
     return pages * sysconf(_SC_PAGESIZE);
 }
 
+/* The fill of a collector's per-thread map (targets watched with threads: true). */
+static json_t *threads_status(struct bpf_sweep *sw, uint64_t full)
+{
+    /* a recent reading will do: status polled by many clients must not re-read the map */
+    bool ok = bpf_sweep_read(sw, 200 * 1000 * 1000LL) == 0;
+
+    return json_pack("{s:I, s:I, s:I}", "entries", (json_int_t)(ok ? sw->n : 0), "max", (json_int_t)sw->cap, "full",
+                     (json_int_t)full);
+}
+
 static json_t *net_status(struct daemon *d)
 {
     if (!d->net)
         return json_pack("{s:s, s:b, s:s}", "source", "none", "loaded", 0, "error",
                          d->net_error[0] ? d->net_error : "not loaded: no target has collected net yet");
-    return json_pack("{s:s, s:b, s:i, s:I}", "source", netmon_source(d->net), "attached", netmon_users(d->net) > 0,
-                     "targets", netmon_users(d->net), "map_full", (json_int_t)netmon_full(d->net));
+    return json_pack("{s:s, s:b, s:i, s:I, s:o}", "source", netmon_source(d->net), "attached",
+                     netmon_users(d->net) > 0, "targets", netmon_users(d->net), "map_full",
+                     (json_int_t)netmon_counter(d->net, OSD_NET_CNT_FULL), "threads",
+                     threads_status(netmon_threads(d->net), netmon_counter(d->net, OSD_NET_CNT_THREADS_FULL)));
 }
 
 static json_t *sys_status(struct daemon *d)
@@ -304,18 +369,24 @@ static json_t *sys_status(struct daemon *d)
     for (struct target *t = d->targets; t; t = t->next)
         tracing += t->tracers > 0;
     sw = sysmon_sweep(d->sys, 200 * 1000 * 1000LL, &err);
-    return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I, s:I}", "attached", sysmon_users(d->sys) > 0, "targets",
+    return json_pack("{s:b, s:i, s:i, s:I, s:i, s:I, s:I, s:o}", "attached", sysmon_users(d->sys) > 0, "targets",
                      sysmon_users(d->sys), "tracing", tracing, "entries", (json_int_t)(sw ? sw->n : 0), "entries_max",
                      OSD_SYS_MAX, "map_full", (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_FULL), "trace_dropped",
-                     (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_DROPS));
+                     (json_int_t)sysmon_counter(d->sys, OSD_SYS_CNT_DROPS), "threads",
+                     threads_status(sysmon_threads(d->sys), sysmon_counter(d->sys, OSD_SYS_CNT_THREADS_FULL)));
 }
 
 static json_t *heap_status(struct daemon *d)
 {
+    json_t *r;
+
     if (!d->heap)
         return json_pack("{s:b, s:b, s:s}", "attached", 0, "loaded", 0, "error",
                          d->heap_error[0] ? d->heap_error : "not loaded: no target has collected heap yet");
-    return heapmon_status(d->heap);
+    r = heapmon_status(d->heap);
+    json_object_set_new(r, "threads", threads_status(heapmon_threads(d->heap),
+                                                     heapmon_counter(d->heap, OSD_HEAP_CNT_THREADS_FULL)));
+    return r;
 }
 
 static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
@@ -344,12 +415,13 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
         progs = json_array();
         for (size_t i = 0; i < progs_n; i++)
             json_array_append_new(progs, json_string(names[i]));
-        bpf = json_pack("{s:s, s:o, s:I, s:i, s:I, s:i, s:I, s:I, s:I, s:I}", "cpu_source", "bpf", "programs", progs,
+        bpf = json_pack("{s:s, s:o, s:I, s:i, s:I, s:i, s:I, s:I, s:I, s:I, s:I}", "cpu_source", "bpf", "programs", progs,
                         "watched_entries", (json_int_t)st.watched_entries, "watched_max", OSD_WATCHED_MAX,
                         "cpu_entries", (json_int_t)st.cpu_entries, "cpu_max", OSD_CPU_MAX, "watched_full",
                         (json_int_t)st.counters[OSD_CNT_WATCHED_FULL], "cpu_full",
                         (json_int_t)st.counters[OSD_CNT_CPU_FULL], "forks_followed",
-                        (json_int_t)st.counters[OSD_CNT_FORKS], "exits_seen", (json_int_t)st.counters[OSD_CNT_EXITS]);
+                        (json_int_t)st.counters[OSD_CNT_FORKS], "exits_seen", (json_int_t)st.counters[OSD_CNT_EXITS],
+                        "cgroup_joins", (json_int_t)st.counters[OSD_CNT_CGROUP_JOINS]);
     } else {
         bpf = json_pack("{s:s, s:s}", "cpu_source", "procfs", "error", d->bpf_error);
     }
@@ -359,13 +431,13 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
                        (json_int_t)alerts_count(d->alerts), "subscribers",
                        (json_int_t)rpc_server_subscribers(d->rpc), "log", alerts_path(d->alerts), "log_errors",
                        (json_int_t)alerts_log_errors(d->alerts));
-    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
+    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
                      "version", OSD_VERSION, "pid", (int)getpid(), "uptime_s",
                      (double)(mono_ns() - d->started_mono_ns) / 1e9, "socket", d->cfg.socket, "targets", d->ntargets,
                      "targets_running", running, "targets_exited", exited, "clients",
                      (json_int_t)rpc_server_clients(d->rpc), "memory", "rss_bytes", (json_int_t)self_rss_bytes(),
                      "series_bytes", (json_int_t)series_bytes, "series_capacity_bytes", (json_int_t)series_cap, "bpf", bpf, "net", net_status(d), "syscall",
-                     sys_status(d), "heap", heap_status(d), "detection", detect, "config", "interval_ms",
+                     sys_status(d), "heap", heap_status(d), "uprobe", utrace_status(d), "detection", detect, "config", "interval_ms",
                      d->cfg.interval_ms, "ring_capacity", (json_int_t)d->cfg.ring_capacity, "retention_s",
                      d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
 }
@@ -399,59 +471,254 @@ static json_t *series_json(const struct series *s, const struct family_desc *fd,
     return json_pack("{s:o, s:o}", "columns", columns, "points", points);
 }
 
+static json_t *series_func(struct target *t, const char *function, double since, double until, long long limit,
+                           struct rpc_error *e)
+{
+    static const struct family_desc fd = { OSD_METRIC_FUNC, NULL, UF_NCOLS, NULL, 0, true };
+    struct family_desc d = fd;
+    struct uprobe_spec s;
+    struct ufunc *f = NULL;
+    char why[512];
+    json_t *r;
+
+    d.cols = utrace_cols();
+    if (!function) {
+        json_t *names = utrace_functions_json(t);
+        char *list = json_dumps(names, JSON_COMPACT);
+
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function", "metric 'func' needs 'function' (BINARY:FUNCTION); traced: %s",
+                 list ? list : "?");
+        free(list);
+        json_decref(names);
+        return NULL;
+    }
+    /* the name as trace would have written it (absolute, symlinks resolved) */
+    if (!(f = utrace_find(t, function)) && !utrace_resolve(t->pid, function, false, &s, why, sizeof(why)))
+        f = utrace_find(t, s.name);
+    if (!f) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function",
+                 "target %d has no series of '%s' (trace it first: trace with 'uprobe', or watch with 'uprobes')",
+                 (int)t->pid, function);
+        return NULL;
+    }
+    r = series_json(&f->s, &d, since, until, limit);
+    json_object_set_new(r, "pid", json_integer(t->pid));
+    json_object_set_new(r, "metric", json_string(OSD_METRIC_FUNC));
+    json_object_set_new(r, "function", json_string(f->name));
+    json_object_set_new(r, "attached", json_boolean(f->slot >= 0));
+    json_object_set_new(r, "interval_ms", json_integer(t->opts.interval_ms));
+    json_object_set_new(r, "state", json_string(t->state == TARGET_RUNNING ? "running" : "exited"));
+    return r;
+}
+
 static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "metric", "since", "until", "limit", NULL };
-    const char *metric = NULL;
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "metric", "function", "since", "until", "limit",
+                                           NULL };
+    const char *metric = NULL, *function = NULL;
     double since = 0, until = 1e16;
     long long limit = 0;
     struct target *t;
     json_t *r;
     int f;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) || param_string(p, "metric", true, &metric, e) ||
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) || param_string(p, "metric", true, &metric, e) ||
         param_number(p, "since", &since, NULL, e) || param_number(p, "until", &until, NULL, e) ||
-        param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e))
+        param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e) ||
+        param_string(p, "function", false, &function, e))
         return NULL;
+    if (!strcmp(metric, OSD_METRIC_FUNC))
+        return series_func(t, function, since, until, limit, e);
+    if (function) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function", "'function' goes with metric 'func'");
+        return NULL;
+    }
     f = family_find(metric);
     if (f < 0) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net, syscall or heap)",
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net, syscall, heap or func)",
                  metric);
         return NULL;
     }
     if (!t->opts.fam[f]) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "target %d does not collect '%s' (watch it with --%s)",
-                 (int)t->pid, metric, metric);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "target %s does not collect '%s' (watch it with --%s)",
+                 t->label, metric, metric);
         return NULL;
     }
     r = series_json(&t->series[f], family_desc(f), since, until, limit);
-    json_object_set_new(r, "pid", json_integer(t->pid));
+    rpc_target_keys(r, t);
     json_object_set_new(r, "metric", json_string(metric));
     json_object_set_new(r, "interval_ms", json_integer(t->opts.interval_ms));
     json_object_set_new(r, "state", json_string(t->state == TARGET_RUNNING ? "running" : "exited"));
     return r;
 }
 
+enum thread_sort { SORT_CPU, SORT_NET, SORT_SYSCALL, SORT_HEAP };
+
+static uint64_t heap_live(const struct thread_stat *th)
+{
+    return th->heap.alloc_bytes > th->heap.free_bytes ? th->heap.alloc_bytes - th->heap.free_bytes : 0;
+}
+
+static uint64_t heap_outstanding(const struct thread_stat *th)
+{
+    return th->heap.allocs > th->heap.frees ? th->heap.allocs - th->heap.frees : 0;
+}
+
+/* The last interval first; among equals (e.g. all idle now), the totals since the watch. */
+static void sort_key(const struct thread_stat *th, enum thread_sort by, double *now, double *total)
+{
+    switch (by) {
+    case SORT_NET:
+        *now = (double)(th->d_net.tx_bytes + th->d_net.rx_bytes);
+        *total = (double)(th->net.tx_bytes + th->net.rx_bytes);
+        break;
+    case SORT_SYSCALL:
+        *now = (double)th->d_sys_calls;
+        *total = (double)th->sys.count;
+        break;
+    case SORT_HEAP: /* live bytes are a level, not a count: no interval figure */
+        *now = *total = (double)heap_live(th);
+        break;
+    default:
+        *now = th->cpu_pct;
+        *total = (double)th->oncpu_ns;
+    }
+}
+
+static enum thread_sort sort_by; /* qsort has no context; the loop thread is the only caller */
+
+/* Largest first; then by tid so the order is stable between calls. */
 static int cmp_busy(const void *a, const void *b)
 {
     const struct thread_stat *x = a, *y = b;
+    double nx, tx, ny, ty;
 
-    return (x->cpu_pct < y->cpu_pct) - (x->cpu_pct > y->cpu_pct);
+    sort_key(x, sort_by, &nx, &tx);
+    sort_key(y, sort_by, &ny, &ty);
+    if (nx != ny)
+        return nx < ny ? 1 : -1;
+    if (tx != ty)
+        return tx < ty ? 1 : -1;
+    return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+#define THREAD_TOP_SYSCALLS 5
+
+/* The thread's most frequent syscalls since the watch, from the per-thread map. */
+static json_t *thread_top_syscalls(struct bpf_sweep *sw, uint32_t target_id, uint32_t tid)
+{
+    const struct sys_thread_key *k;
+    const struct sys_val *top[THREAD_TOP_SYSCALLS] = { NULL };
+    uint32_t nr[THREAD_TOP_SYSCALLS] = { 0 };
+    size_t first, n, lo, hi;
+    json_t *arr = json_array();
+
+    bpf_sweep_slice(sw, target_id, &first, &n);
+    /* the slice is sorted by (tid, nr): binary search of the thread's first entry */
+    lo = first, hi = first + n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        k = bpf_sweep_key(sw, mid);
+        if (k->tid < tid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < first + n && (k = bpf_sweep_key(sw, i))->tid == tid; i++) {
+        const struct sys_val *v = bpf_sweep_val(sw, i);
+        int j = THREAD_TOP_SYSCALLS - 1;
+
+        if (top[j] && top[j]->count >= v->count)
+            continue;
+        for (; j > 0 && (!top[j - 1] || top[j - 1]->count < v->count); j--) {
+            top[j] = top[j - 1];
+            nr[j] = nr[j - 1];
+        }
+        top[j] = v;
+        nr[j] = k->nr;
+    }
+    for (int j = 0; j < THREAD_TOP_SYSCALLS && top[j]; j++)
+        json_array_append_new(arr, json_pack("{s:i, s:s, s:I, s:I}", "nr", (int)nr[j], "name", syscall_name(nr[j]),
+                                             "count", (json_int_t)top[j]->count, "errors",
+                                             (json_int_t)top[j]->errors));
+    return arr;
+}
+
+static json_t *thread_json(const struct target *t, const struct thread_stat *th, struct bpf_sweep *sys_sw)
+{
+    char comm[32] = "";
+    json_t *o;
+
+    procfs_comm((pid_t)th->tgid, (pid_t)th->tid, comm, sizeof(comm));
+    o = json_pack("{s:i, s:i, s:s, s:f, s:I, s:I, s:I}", "tid", (int)th->tid, "tgid", (int)th->tgid, "comm", comm,
+                  "cpu_pct", th->cpu_pct, "oncpu_ns", (json_int_t)th->oncpu_ns, "ctx_voluntary",
+                  (json_int_t)th->d_nvcsw, "ctx_involuntary", (json_int_t)th->d_nivcsw);
+    if (t->opts.fam[FAM_NET])
+        json_object_set_new(o, "net",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "tx_bytes",
+                                      (json_int_t)th->d_net.tx_bytes, "rx_bytes", (json_int_t)th->d_net.rx_bytes,
+                                      "tx_calls", (json_int_t)th->d_net.tx_calls, "rx_calls",
+                                      (json_int_t)th->d_net.rx_calls, "tx_bytes_total", (json_int_t)th->net.tx_bytes,
+                                      "rx_bytes_total", (json_int_t)th->net.rx_bytes, "tx_calls_total",
+                                      (json_int_t)th->net.tx_calls, "rx_calls_total", (json_int_t)th->net.rx_calls));
+    if (t->opts.fam[FAM_SYSCALL])
+        json_object_set_new(o, "syscall",
+                            json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:I, s:o}", "calls",
+                                      (json_int_t)th->d_sys_calls, "errors", (json_int_t)th->d_sys_errors, "p50_ns",
+                                      number_json(th->sys_p50_ns), "p99_ns", number_json(th->sys_p99_ns),
+                                      "calls_total", (json_int_t)th->sys.count, "errors_total",
+                                      (json_int_t)th->sys.errors, "total_ns", (json_int_t)th->sys.total_ns, "top",
+                                      sys_sw ? thread_top_syscalls(sys_sw, t->id, th->tid) : json_array()));
+    if (t->opts.fam[FAM_HEAP])
+        json_object_set_new(o, "heap",
+                            json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "live_bytes",
+                                      (json_int_t)heap_live(th), "outstanding", (json_int_t)heap_outstanding(th),
+                                      "allocs",
+                                      (json_int_t)th->d_heap_allocs, "frees", (json_int_t)th->d_heap_frees,
+                                      "alloc_bytes", (json_int_t)th->d_heap_alloc_bytes, "allocs_total",
+                                      (json_int_t)th->heap.allocs, "frees_total", (json_int_t)th->heap.frees,
+                                      "alloc_bytes_total", (json_int_t)th->heap.alloc_bytes));
+    return o;
 }
 
 static json_t *m_threads(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "sort", NULL };
+    static const char *const sorts[] = { [SORT_CPU] = "cpu", [SORT_NET] = "net", [SORT_SYSCALL] = "syscall",
+                                         [SORT_HEAP] = "heap" };
+    static const enum family sort_fam[] = { [SORT_CPU] = FAM_CPU, [SORT_NET] = FAM_NET,
+                                            [SORT_SYSCALL] = FAM_SYSCALL, [SORT_HEAP] = FAM_HEAP };
+    struct bpf_sweep *sys_sw = NULL;
     struct thread_stat *sorted;
+    const char *sort = NULL;
+    enum thread_sort by = SORT_CPU;
     struct target *t;
-    json_t *arr;
+    json_t *arr, *r;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)))
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) || param_string(p, "sort", false, &sort, e))
         return NULL;
     if (!t->opts.threads) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d is not watched per thread (watch it with --threads)",
-                 (int)t->pid);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %s is not watched per thread (watch it with --threads)",
+                 t->label);
         return NULL;
+    }
+    if (sort) {
+        while (by <= SORT_HEAP && strcmp(sort, sorts[by]))
+            by++;
+        if (by > SORT_HEAP) {
+            rpc_fail(e, OSD_E_INVALID_PARAMS, "sort", "unknown sort '%s' (expected cpu, net, syscall or heap)", sort);
+            return NULL;
+        }
+        if (!t->opts.fam[sort_fam[by]]) {
+            rpc_fail(e, OSD_E_INVALID_PARAMS, "sort", "cannot sort by '%s': target %s does not collect it", sort,
+                     t->label);
+            return NULL;
+        }
+    }
+    if (t->opts.fam[FAM_SYSCALL] && d->sys) {
+        sys_sw = sysmon_threads(d->sys);
+        if (bpf_sweep_read(sys_sw, 200 * 1000 * 1000LL))
+            sys_sw = NULL; /* no top list; the counts come from the last tick anyway */
     }
     arr = json_array();
     sorted = malloc((t->nthreads ? t->nthreads : 1) * sizeof(*sorted));
@@ -462,45 +729,48 @@ static json_t *m_threads(struct daemon *d, struct rpc_conn *c, json_t *p, struct
     }
     if (t->nthreads) /* t->threads is NULL before the first per-thread reading */
         memcpy(sorted, t->threads, t->nthreads * sizeof(*sorted));
+    sort_by = by;
     qsort(sorted, t->nthreads, sizeof(*sorted), cmp_busy);
-    for (size_t i = 0; i < t->nthreads; i++) {
-        char comm[32] = "";
-        procfs_comm((pid_t)sorted[i].tgid, (pid_t)sorted[i].tid, comm, sizeof(comm));
-        json_array_append_new(arr, json_pack("{s:i, s:i, s:s, s:f, s:I, s:I, s:I}", "tid", (int)sorted[i].tid,
-                                             "tgid", (int)sorted[i].tgid, "comm", comm, "cpu_pct", sorted[i].cpu_pct,
-                                             "oncpu_ns", (json_int_t)sorted[i].oncpu_ns, "ctx_voluntary",
-                                             (json_int_t)sorted[i].d_nvcsw, "ctx_involuntary",
-                                             (json_int_t)sorted[i].d_nivcsw));
-    }
+    for (size_t i = 0; i < t->nthreads; i++)
+        json_array_append_new(arr, thread_json(t, &sorted[i], sys_sw));
     free(sorted);
-    return json_pack("{s:i, s:f, s:o}", "pid", (int)t->pid, "time", t->threads_time, "threads", arr);
+    r = json_pack("{s:f, s:s, s:o}", "time", t->threads_time, "sort", sorts[by], "threads", arr);
+    if (r)
+        rpc_target_keys(r, t);
+    return r;
 }
 
 static json_t *m_anomalies(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "since", "until", "pid", "metric", "limit", NULL };
+    static const char *const allowed[] = { "since", "until", "pid", "cgroup", "unit", "metric", "limit", NULL };
     double since = 0, until = 1e16;
     const char *metric = NULL;
-    long long pid = 0, limit = 0;
+    long long limit = 0;
+    struct target_sel sel;
+    struct anomaly_filter f;
 
     if (params_only(p, allowed, e) || param_number(p, "since", &since, NULL, e) ||
-        param_number(p, "until", &until, NULL, e) || param_int(p, "pid", false, 1, 0x7fffffff, &pid, NULL, e) ||
+        param_number(p, "until", &until, NULL, e) || rpc_sel_read(p, false, &sel, e) ||
         param_string(p, "metric", false, &metric, e) || param_int(p, "limit", false, 1, 10000000, &limit, NULL, e))
         return NULL;
+    rpc_sel_filter(d, &sel, &f);
     return json_pack("{s:o}", "anomalies",
-                     alerts_query(d->alerts, since, until, (pid_t)pid, metric, (size_t)limit, rpc_conn_uid(c)));
+                     alerts_query(d->alerts, since, until, &f, metric, (size_t)limit, rpc_conn_uid(c)));
 }
 
 static json_t *m_subscribe(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", NULL };
-    long long pid = 0;
+    static const char *const allowed[] = { "pid", "cgroup", "unit", NULL };
+    struct target_sel sel;
+    struct anomaly_filter f;
 
-    (void)d;
-    if (params_only(p, allowed, e) || param_int(p, "pid", false, 1, 0x7fffffff, &pid, NULL, e))
+    if (params_only(p, allowed, e) || rpc_sel_read(p, false, &sel, e))
         return NULL;
-    rpc_conn_subscribe(c, (pid_t)pid);
-    return json_pack("{s:b, s:i}", "subscribed", 1, "pid", (int)pid);
+    rpc_sel_filter(d, &sel, &f);
+    rpc_conn_subscribe(c, &f);
+    return json_pack("{s:b, s:i, s:o, s:o}", "subscribed", 1, "pid", (int)sel.pid, "cgroup",
+                     f.cgroup[0] ? json_string(f.cgroup) : json_null(), "unit",
+                     sel.unit[0] ? json_string(sel.unit) : json_null());
 }
 
 static json_t *m_config_get(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
@@ -553,17 +823,17 @@ static int cmp_time(const void *a, const void *b)
 
 static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "sort", "limit", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "sort", "limit", NULL };
     const struct sysmon_sweep *sw;
     const char *sort = "count";
     struct sys_row *rows;
     size_t first, n;
     long long limit = 0;
     struct target *t;
-    json_t *arr;
+    json_t *arr, *r;
     int err;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) || param_string(p, "sort", false, &sort, e) ||
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) || param_string(p, "sort", false, &sort, e) ||
         param_int(p, "limit", false, 1, 100000, &limit, NULL, e))
         return NULL;
     if (strcmp(sort, "count") && strcmp(sort, "time")) {
@@ -571,8 +841,8 @@ static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struc
         return NULL;
     }
     if (!t->opts.fam[FAM_SYSCALL]) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d does not collect syscalls (watch it with --syscall)",
-                 (int)t->pid);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %s does not collect syscalls (watch it with --syscall)",
+                 t->label);
         return NULL;
     }
     sw = sysmon_sweep(d->sys, 0, &err);
@@ -600,33 +870,125 @@ static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struc
                                              sysmon_quantile(v->hist, 0.99)));
     }
     free(rows);
-    return json_pack("{s:i, s:o}", "pid", (int)t->pid, "syscalls", arr);
+    r = json_pack("{s:o}", "syscalls", arr);
+    if (r)
+        rpc_target_keys(r, t);
+    return r;
+}
+
+/* A uprobe error of utrace_resolve()/utrace_start() as a reply. */
+static void uprobe_fail(struct daemon *d, struct rpc_error *e, int err, const char *field, const char *spec,
+                        const char *why)
+{
+    switch (err) {
+    case -EMFILE:
+        rpc_fail(e, OSD_E_LIMIT, field, "too many uprobes: all %d probe slots are in use (see status.uprobe)",
+                 OSD_UP_SLOTS);
+        break;
+    case -ENOSPC:
+        rpc_fail(e, OSD_E_LIMIT, field, "too many traced functions for this target (at most %d)",
+                 UTRACE_FUNCS_PER_TARGET);
+        break;
+    case -ENOTSUP:
+        rpc_fail(e, OSD_E_BPF, field, "uprobes need BPF, which is unavailable: %s", d->up_error);
+        break;
+    case -ENOMEM:
+        rpc_fail(e, OSD_E_INTERNAL, field, "out of memory");
+        break;
+    default:
+        if (why)
+            rpc_fail(e, OSD_E_INVALID_PARAMS, field, "param '%s': %s", field, why);
+        else
+            rpc_fail(e, OSD_E_BPF, field, "cannot attach the uprobe to %s: %s", spec, strerror(-err));
+    }
+}
+
+/* Parses --enter/--return formats; defaults name the function. */
+static int uprobe_formats(json_t *p, const struct uprobe_spec *s, struct ufmt *enter, struct ufmt *ret,
+                          struct rpc_error *e)
+{
+    const char *fe = NULL, *fr = NULL;
+    char def[UTRACE_FUNC_MAX + 32], why[256];
+
+    if (param_string(p, "enter", false, &fe, e) || param_string(p, "return", false, &fr, e))
+        return -1;
+    snprintf(def, sizeof(def), "enter %s", s->func);
+    if (ufmt_parse(fe ? fe : def, false, enter, why, sizeof(why)))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "enter", "param 'enter': %s", why);
+    snprintf(def, sizeof(def), "return %s ret=%%ld retval", s->func);
+    if (ufmt_parse(fr ? fr : def, true, ret, why, sizeof(why)))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "return", "param 'return': %s", why);
+    return 0;
+}
+
+static json_t *trace_uprobe(struct daemon *d, struct rpc_conn *c, struct target *t, json_t *p, const char *spec,
+                            struct rpc_error *e)
+{
+    struct uprobe_spec s;
+    struct ufmt enter, ret;
+    char why[512] = "";
+    int err;
+
+    if (!c || rpc_conn_tracing(c)) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "this connection already traces a target; open another one");
+        return NULL;
+    }
+    err = utrace_resolve(t->pid, spec, true, &s, why, sizeof(why));
+    if (err) {
+        uprobe_fail(d, e, err, "uprobe", spec, why);
+        return NULL;
+    }
+    if (uprobe_formats(p, &s, &enter, &ret, e))
+        return NULL;
+    err = utrace_start(t, &s, &enter, &ret, c);
+    if (err) {
+        uprobe_fail(d, e, err, "uprobe", s.name, NULL);
+        return NULL;
+    }
+    return json_pack("{s:b, s:i, s:s, s:s, s:s}", "tracing", 1, "pid", (int)t->pid, "function", s.name, "enter",
+                     enter.text, "return", ret.text);
 }
 
 static json_t *m_trace(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "syscalls", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "syscalls", "uprobe", "enter", "return", NULL };
     bool syscalls = false, present;
+    const char *uprobe = NULL;
     struct target *t;
+    json_t *r;
 
-    if (params_only(p, allowed, e) || !(t = get_target(d, c, p, e)) ||
-        param_bool(p, "syscalls", &syscalls, &present, e))
+    if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) ||
+        param_bool(p, "syscalls", &syscalls, &present, e) || param_string(p, "uprobe", false, &uprobe, e))
         return NULL;
+    if (syscalls && uprobe) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobe", "trace either 'syscalls' or one 'uprobe', not both");
+        return NULL;
+    }
+    if (uprobe)
+        return trace_uprobe(d, c, t, p, uprobe, e);
+    if (json_object_get(p, "enter") || json_object_get(p, "return")) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, json_object_get(p, "enter") ? "enter" : "return",
+                 "'enter' and 'return' go with 'uprobe'");
+        return NULL;
+    }
     if (!syscalls) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "syscalls", "say what to trace: 'syscalls': true");
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "syscalls", "say what to trace: 'syscalls': true or 'uprobe': \"BINARY:FUNCTION\"");
         return NULL;
     }
     if (!t->opts.fam[FAM_SYSCALL]) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %d does not collect syscalls (watch it with --syscall)",
-                 (int)t->pid);
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "target %s does not collect syscalls (watch it with --syscall)",
+                 t->label);
         return NULL;
     }
-    if (!c || rpc_conn_trace(c, t->pid)) {
+    if (!c || rpc_conn_trace(c, t->id)) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "this connection already traces a target; open another one");
         return NULL;
     }
     target_trace_start(t);
-    return json_pack("{s:b, s:i}", "tracing", 1, "pid", (int)t->pid);
+    r = json_pack("{s:b}", "tracing", 1);
+    if (r)
+        rpc_target_keys(r, t);
+    return r;
 }
 
 json_t *rpc_dispatch(struct daemon *d, struct rpc_conn *c, const struct rpc_request *req, struct rpc_error *e)

@@ -31,6 +31,11 @@ static json_t *target_state(const struct target *t)
                      (json_int_t)t->opts.detect.window);
     if (o && t->opts.heap_process) /* absent in older files: "tree" */
         json_object_set_new(o, "heap_scope", json_string("process"));
+    /* cgroup targets (pid 0) add these two; files without them are pid targets */
+    if (o && target_is_cgroup(t)) {
+        json_object_set_new(o, "cgroup", json_string(t->cgroup));
+        json_object_set_new(o, "unit", t->unit[0] ? json_string(t->unit) : json_null());
+    }
     return o;
 }
 
@@ -133,11 +138,23 @@ static int restore_one(struct daemon *d, json_t *o)
     pid_t pid = (pid_t)json_integer_value(json_object_get(o, "pid")), owner;
     uint64_t start = (uint64_t)json_integer_value(json_object_get(o, "start_ticks"));
     const char *detector = json_string_value(json_object_get(det, "detector"));
+    const char *cgroup = json_string_value(json_object_get(o, "cgroup"));
+    const char *unit = json_string_value(json_object_get(o, "unit"));
+    struct cgroup_ref cg;
+    char msg[CGROUP_PATH_MAX * 2 + 256];
     int err;
 
-    if (pid <= 0 || !json_is_object(fam) || !json_is_object(det))
+    if ((pid <= 0 && !cgroup) || !json_is_object(fam) || !json_is_object(det))
         return -EINVAL;
-    if (procfs_stat(pid, &st) || st.start_ticks != start) {
+    if (cgroup) {
+        err = cgroup_resolve(cgroup, NULL, &cg, msg, sizeof(msg));
+        if (err) {
+            log_info("not re-watching cgroup %s: %s", cgroup, msg);
+            return 0;
+        }
+        if (unit)
+            snprintf(cg.unit, sizeof(cg.unit), "%s", unit);
+    } else if (procfs_stat(pid, &st) || st.start_ticks != start) {
         log_info("not re-watching pid %d (%s): the process is gone%s", (int)pid,
                  json_string_value(json_object_get(o, "comm")) ?: "?",
                  procfs_stat(pid, &st) ? "" : " (its pid now belongs to another process)");
@@ -160,12 +177,19 @@ static int restore_one(struct daemon *d, json_t *o)
     w.detect.window = (size_t)json_integer_value(json_object_get(det, "window"));
     if (w.interval_ms < 100 || w.interval_ms > 60000 || !w.detect.stride)
         return -EINVAL;
-    err = target_watch(d, pid, &w, &t, &owner);
-    if (err)
+    if (cgroup) {
+        struct target *other;
+        err = target_watch_cgroup(d, &cg, &w, &t, &other);
+    } else {
+        err = target_watch(d, pid, &w, &t, &owner);
+    }
+    if (err && cgroup)
+        log_warn("cannot re-watch cgroup %s: %s", cgroup, strerror(-err));
+    else if (err)
         log_warn("cannot re-watch pid %d: %s", (int)pid, strerror(-err));
     else {
         t->watched_at = json_number_value(json_object_get(o, "watched_at")) ?: t->watched_at;
-        log_info("re-watching pid %d (%s) from the saved state", (int)pid, t->comm);
+        log_info("re-watching %s (%s) from the saved state", t->label, t->comm);
     }
     return 0;
 }

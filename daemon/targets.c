@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collect_heap.h"
 #include "collect_net.h"
@@ -14,11 +15,28 @@
 #include "log.h"
 #include "procfs.h"
 #include "state.h"
+#include "utrace.h"
 
 struct target *target_find(struct daemon *d, pid_t pid)
 {
-    for (struct target *t = d->targets; t; t = t->next)
+    for (struct target *t = d->targets; t && pid > 0; t = t->next)
         if (t->pid == pid)
+            return t;
+    return NULL;
+}
+
+struct target *target_find_cgroup(struct daemon *d, const char *path)
+{
+    for (struct target *t = d->targets; t; t = t->next)
+        if (target_is_cgroup(t) && !strcmp(t->cgroup, path))
+            return t;
+    return NULL;
+}
+
+struct target *target_find_unit(struct daemon *d, const char *unit)
+{
+    for (struct target *t = d->targets; t; t = t->next)
+        if (t->unit[0] && !strcmp(t->unit, unit))
             return t;
     return NULL;
 }
@@ -37,6 +55,8 @@ size_t target_series_bytes(const struct target *t)
 
     for (int f = 0; f < FAM_MAX; f++)
         n += series_bytes(&t->series[f]);
+    for (size_t i = 0; i < t->nufuncs; i++)
+        n += series_bytes(&t->ufuncs[i].s);
     return n;
 }
 
@@ -46,6 +66,8 @@ size_t target_series_cap_bytes(const struct target *t)
 
     for (int f = 0; f < FAM_MAX; f++)
         n += series_cap_bytes(&t->series[f]);
+    for (size_t i = 0; i < t->nufuncs; i++)
+        n += series_cap_bytes(&t->ufuncs[i].s);
     return n;
 }
 
@@ -102,7 +124,7 @@ static int add_descendant(pid_t child, void *arg)
         return 0;
     err = procmon_add(c->t->d->pm, child, c->t->id, c->flags, &owner);
     if (err && err != -EEXIST) {
-        log_warn("target %d: cannot add child %d: %s", (int)c->t->pid, (int)child, strerror(-err));
+        log_warn("target %s: cannot add child %d: %s", c->t->label, (int)child, strerror(-err));
         return 0;
     }
     sub.depth++;
@@ -157,6 +179,7 @@ static void target_free(struct target *t)
         heapmon_detach_target(t->d->heap, t->id);
     for (int f = 0; f < FAM_MAX; f++)
         series_free(&t->series[f]);
+    utrace_target_free(t);
     detect_target_free(t);
     free(t->threads);
     free(t->seen);
@@ -178,11 +201,108 @@ static int series_setup(struct target *t, size_t cap)
     return 0;
 }
 
+static uint32_t watch_flags(const struct watch_opts *o)
+{
+    uint32_t flags = 0;
+
+    if (o->children)
+        flags |= OSD_W_CHILDREN;
+    if (o->threads)
+        flags |= OSD_W_THREADS;
+    if (o->fam[FAM_NET])
+        flags |= OSD_W_NET;
+    if (o->fam[FAM_SYSCALL])
+        flags |= OSD_W_SYSCALL;
+    if (o->fam[FAM_HEAP])
+        flags |= OSD_W_HEAP | (o->heap_process ? OSD_W_HEAP_PROC : 0);
+    return flags;
+}
+
+/* The part of a watch common to pid and cgroup targets: storage, detector, BPF objects
+ * of the families, heap probes on the libc that libc_pid maps. */
+static int target_new(struct daemon *d, const struct watch_opts *o, pid_t libc_pid, struct target **out)
+{
+    struct target *t;
+    int err;
+
+    if (d->ntargets >= d->cfg.max_targets)
+        return -EMFILE;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    t->d = d;
+    t->id = ++d->next_target_id;
+    t->uid = o->uid;
+    t->opts = *o;
+    t->state = TARGET_RUNNING;
+    t->watched_at = now_epoch();
+    t->det.o = o->detect;
+    err = series_setup(t, d->cfg.ring_capacity);
+    if (!err && (err = detect_target_init(t)) == -EINVAL)
+        err = -EDOM; /* -EINVAL means "a thread id" to the caller */
+    if (err)
+        goto err_free;
+    /* these families have no /proc fallback: their BPF objects load on first use */
+    if ((err = daemon_load_families(d, o->fam)))
+        goto err_free;
+    if (o->fam[FAM_HEAP]) {
+        char libc[256];
+
+        err = heapmon_find_libc(libc_pid, libc, sizeof(libc));
+        if (err) {
+            err = err == -ENOENT ? -ENOEXEC : err;
+            goto err_free;
+        }
+        if (o->heap_process) {
+            /* members found later are attached as they are sampled (collect.c); an empty
+             * cgroup target gives the daemon's own pid here, which is not probed */
+            if (libc_pid != getpid() && heapmon_attach_pid(d->heap, (uint32_t)libc_pid, t->id)) {
+                err = -EIO;
+                goto err_free;
+            }
+        } else {
+            if (heapmon_use(d->heap, libc)) {
+                err = -EIO;
+                goto err_free;
+            }
+            memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
+        }
+    }
+    *out = t;
+    return 0;
+err_free:
+    target_free(t);
+    return err;
+}
+
+/* Membership is in place: start the collectors, the timer and the first baseline. */
+static void target_start(struct target *t)
+{
+    struct daemon *d = t->d;
+    const struct watch_opts *o = &t->opts;
+
+    collectors_use(t, +1);
+    uv_timer_init(d->loop, &t->timer);
+    t->timer.data = t;
+    list_add_tail(d, t);
+    target_sample(t); /* baseline: the first point comes one interval later */
+    /* the loop's clock is as old as this request, which may have loaded BPF objects:
+     * refresh it so the first interval is a whole one after the baseline */
+    uv_update_time(d->loop);
+    uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
+    t->collecting = true;
+    state_changed(d);
+    log_info("watching %s (%s) as target %u:%s%s%s%s%s children=%d threads=%d interval=%dms", t->label, t->comm,
+             t->id, o->fam[FAM_CPU] ? " cpu" : "", o->fam[FAM_MEM] ? " mem" : "", o->fam[FAM_NET] ? " net" : "",
+             o->fam[FAM_SYSCALL] ? " syscall" : "", o->fam[FAM_HEAP] ? " heap" : "", o->children, o->threads,
+             o->interval_ms);
+}
+
 int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct target **out, pid_t *owner_pid)
 {
     struct proc_stat st;
     struct target *t, *owner;
-    uint32_t owner_id = 0, flags = 0;
+    uint32_t owner_id = 0, flags = watch_flags(o);
     int err;
 
     if (pid <= 0)
@@ -204,59 +324,12 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
         return -ESRCH;
     if (o->uid != 0 && st.uid != o->uid)
         return -EPERM;
-    t = calloc(1, sizeof(*t));
-    if (!t)
-        return -ENOMEM;
-    t->d = d;
-    t->id = ++d->next_target_id;
+    if ((err = target_new(d, o, pid, &t)))
+        return err;
     t->pid = pid;
     t->start_ticks = st.start_ticks;
-    t->uid = o->uid;
     memcpy(t->comm, st.comm, sizeof(t->comm));
-    t->opts = *o;
-    t->state = TARGET_RUNNING;
-    t->watched_at = now_epoch();
-    t->det.o = o->detect;
-    err = series_setup(t, d->cfg.ring_capacity);
-    if (!err && (err = detect_target_init(t)) == -EINVAL)
-        err = -EDOM; /* -EINVAL means "a thread id" to the caller */
-    if (err)
-        goto err_free;
-    if (o->children)
-        flags |= OSD_W_CHILDREN;
-    if (o->threads)
-        flags |= OSD_W_THREADS;
-    if (o->fam[FAM_NET])
-        flags |= OSD_W_NET;
-    if (o->fam[FAM_SYSCALL])
-        flags |= OSD_W_SYSCALL;
-    if (o->fam[FAM_HEAP])
-        flags |= OSD_W_HEAP;
-    /* these families have no /proc fallback: their BPF objects load on first use */
-    if ((err = daemon_load_families(d, o->fam)))
-        goto err_free;
-    if (o->fam[FAM_HEAP]) {
-        char libc[256];
-
-        err = heapmon_find_libc(pid, libc, sizeof(libc));
-        if (err) {
-            err = err == -ENOENT ? -ENOEXEC : err;
-            goto err_free;
-        }
-        if (o->heap_process) {
-            /* members found later are attached as they are sampled (collect.c) */
-            if (heapmon_attach_pid(d->heap, (uint32_t)pid, t->id)) {
-                err = -EIO;
-                goto err_free;
-            }
-        } else {
-            if (heapmon_use(d->heap, libc)) {
-                err = -EIO;
-                goto err_free;
-            }
-            memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
-        }
-    }
+    snprintf(t->label, sizeof(t->label), "pid %d", (int)pid);
     if (d->pm) {
         err = procmon_add(d->pm, pid, t->id, flags, &owner_id);
         if (err == -EEXIST) {
@@ -274,26 +347,84 @@ int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct
         }
         procmon_invalidate(d->pm);
     }
-    collectors_use(t, +1);
-    uv_timer_init(d->loop, &t->timer);
-    t->timer.data = t;
-    list_add_tail(d, t);
-    target_sample(t); /* baseline: the first point comes one interval later */
-    /* the loop's clock is as old as this request, which may have loaded BPF objects:
-     * refresh it so the first interval is a whole one after the baseline */
-    uv_update_time(d->loop);
-    uv_timer_start(&t->timer, on_timer, (uint64_t)o->interval_ms, (uint64_t)o->interval_ms);
-    t->collecting = true;
-    state_changed(d);
-    log_info("watching pid %d (%s) as target %u:%s%s%s%s%s children=%d threads=%d interval=%dms", (int)pid, t->comm,
-             t->id, o->fam[FAM_CPU] ? " cpu" : "", o->fam[FAM_MEM] ? " mem" : "", o->fam[FAM_NET] ? " net" : "",
-             o->fam[FAM_SYSCALL] ? " syscall" : "", o->fam[FAM_HEAP] ? " heap" : "", o->children, o->threads,
-             o->interval_ms);
+    target_start(t);
     *out = t;
     return 0;
 err_free:
     target_free(t);
     return err;
+}
+
+static int first_pid(pid_t pid, void *arg)
+{
+    *(pid_t *)arg = pid;
+    return 1;
+}
+
+/* A process of the cgroup joins the target unless another target has it already (a
+ * pid target keeps its tree: the first owner keeps a process). */
+static int add_cgroup_member(pid_t pid, void *arg)
+{
+    struct add_ctx *c = arg;
+    uint32_t owner;
+    int err = procmon_add(c->t->d->pm, pid, c->t->id, c->flags, &owner);
+
+    if (err && err != -EEXIST)
+        log_warn("target %s: cannot add process %d: %s", c->t->label, (int)pid, strerror(-err));
+    return 0;
+}
+
+int target_watch_cgroup(struct daemon *d, const struct cgroup_ref *cg, const struct watch_opts *o, struct target **out,
+                        struct target **owner)
+{
+    struct add_ctx c = { .flags = watch_flags(o) };
+    const char *base = strrchr(cg->path, '/');
+    pid_t libc_pid = getpid(); /* without a member yet, the libc the daemon itself uses */
+    const char *name;
+    struct target *t;
+    size_t n;
+    int err;
+
+    if (!d->pm)
+        return -ENOSYS;
+    if ((*owner = target_find_cgroup(d, cg->path)))
+        return -EEXIST;
+    if (o->uid != 0 && cg->uid != o->uid)
+        return -EPERM;
+    if (o->fam[FAM_HEAP])
+        cgroup_procs(cg->path, first_pid, &libc_pid);
+    if ((err = target_new(d, o, libc_pid, &t)))
+        return err;
+    snprintf(t->cgroup, sizeof(t->cgroup), "%s", cg->path);
+    snprintf(t->unit, sizeof(t->unit), "%s", cg->unit);
+    t->cgroup_id = cg->id;
+    name = cg->unit[0] ? cg->unit : base ? base + 1 : cg->path;
+    n = strnlen(name, sizeof(t->comm) - 1); /* a long name is cut: comm is a short label */
+    memcpy(t->comm, name, n);
+    snprintf(t->label, sizeof(t->label), "%s %s", cg->unit[0] ? "unit" : "cgroup", cg->unit[0] ? cg->unit : cg->path);
+    /* the cgroup first, then its processes: one that enters between the two is caught by
+     * the kernel side, one already there is listed */
+    err = procmon_cgroup_add(d->pm, cg->id, t->id, c.flags);
+    if (err)
+        goto err_free;
+    t->cgroup_registered = true;
+    c.t = t;
+    if ((err = cgroup_procs(cg->path, add_cgroup_member, &c)))
+        log_warn("target %s: cannot list its processes: %s", t->label, strerror(-err));
+    procmon_invalidate(d->pm);
+    target_start(t);
+    *out = t;
+    return 0;
+err_free:
+    target_free(t);
+    return err;
+}
+
+void target_cgroup_gone(struct target *t)
+{
+    if (t->cgroup_registered && t->d->pm)
+        procmon_cgroup_del(t->d->pm, t->cgroup_id);
+    t->cgroup_registered = false;
 }
 
 void target_unwatch(struct target *t)
@@ -302,6 +433,10 @@ void target_unwatch(struct target *t)
 
     if (t->opts.fam[FAM_HEAP])
         heap_forget_members(t);
+    utrace_target_gone(t);
+    if (t->opts.fam[FAM_HEAP] && t->opts.threads && d->heap)
+        heapmon_forget_threads(d->heap, t->id);
+    target_cgroup_gone(t); /* before the members go, so none joins again meanwhile */
     if (d->pm)
         procmon_remove_target(d->pm, t->id);
     collectors_use(t, -1);
@@ -321,9 +456,9 @@ int target_trace_start(struct target *t)
     return 0;
 }
 
-void target_trace_release(struct daemon *d, pid_t pid)
+void target_trace_release(struct daemon *d, uint32_t target_id)
 {
-    struct target *t = target_find(d, pid);
+    struct target *t = target_find_id(d, target_id);
 
     if (t && t->tracers > 0 && --t->tracers == 0 && d->pm)
         procmon_target_flags(d->pm, t->id, 0, OSD_W_TRACE);
@@ -339,7 +474,7 @@ static void on_retention(uv_timer_t *h)
 {
     struct target *t = h->data;
 
-    log_info("target %d (%s) exited %d s ago: dropped by retention", (int)t->pid, t->comm, t->d->cfg.retention_s);
+    log_info("target %s (%s) exited %d s ago: dropped by retention", t->label, t->comm, t->d->cfg.retention_s);
     target_unwatch(t);
 }
 

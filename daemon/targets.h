@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "cgroup.h"
 #include "detect_feed.h"
 #include "families.h"
 #include "heap.h"
@@ -15,6 +16,7 @@
 #include "series.h"
 
 struct daemon;
+struct ufunc;
 
 struct watch_opts {
     bool fam[FAM_MAX]; /* families collected */
@@ -34,6 +36,15 @@ struct thread_stat {
     double cpu_pct;                           /* last interval */
     uint64_t d_nvcsw, d_nivcsw;               /* last interval */
     bool gone_once;                           /* thread missing from /proc at the last tick */
+    /* the other families the target collects (thread_stats.c): cumulative since the watch */
+    struct net_thread_val net;
+    struct sys_val sys;                       /* summed over syscalls */
+    struct heap_thread_val heap;
+    /* ... and during the last interval */
+    struct net_thread_val d_net;
+    uint64_t d_sys_calls, d_sys_errors;
+    double sys_p50_ns, sys_p99_ns;
+    uint64_t d_heap_allocs, d_heap_frees, d_heap_alloc_bytes;
 };
 
 /* Last CPU reading of one process, for the procfs fallback. */
@@ -48,7 +59,14 @@ struct target {
     struct target *prev, *next;
     struct daemon *d;
     uint32_t id;
-    pid_t pid;
+    pid_t pid;       /* the root process; 0 for a cgroup target */
+    /* cgroup targets: the cgroup (absolute path, "" for a pid target), the unit name it
+     * was named by ("" if by path), its id, and whether watched_cgroups holds it now */
+    char cgroup[CGROUP_PATH_MAX];
+    char unit[CGROUP_UNIT_MAX];
+    uint64_t cgroup_id;
+    bool cgroup_registered;
+    char label[CGROUP_PATH_MAX + 16]; /* "pid 1234", "unit x.service" or "cgroup /..." for logs */
     uint64_t start_ticks;
     uid_t uid;       /* the client uid that watched it: only it (and root) may see it */
     char comm[32];
@@ -83,6 +101,9 @@ struct target {
     struct heap_val heap_bank; /* counters of member processes that are gone */
     struct heap_val heap_prev; /* cumulative (bank included) at the previous tick */
 
+    struct ufunc *ufuncs;     /* traced user functions and their series (utrace.c) */
+    size_t nufuncs;
+
     bool have_last;
     double last_time;
     double last[FAM_MAX][FAM_MAX_COLS]; /* the newest row of each family */
@@ -95,6 +116,18 @@ struct target {
  * -EDOM detector parameters refused by the detector, -ENOEXEC `heap` on a process that maps
  * no libc, -EIO the heap probes could not be attached. */
 int target_watch(struct daemon *d, pid_t pid, const struct watch_opts *o, struct target **out, pid_t *owner_pid);
+/* Starts watching every process of a cgroup and of the cgroups below it, now and
+ * later. Errors as target_watch(), plus -EEXIST (cgroup already watched; *owner the
+ * target), -ENOSYS BPF unavailable (a cgroup is only seen through BPF). */
+int target_watch_cgroup(struct daemon *d, const struct cgroup_ref *cg, const struct watch_opts *o, struct target **out,
+                        struct target **owner);
+static inline bool target_is_cgroup(const struct target *t)
+{
+    return t->cgroup[0] != '\0';
+}
+/* The target watching this cgroup path / named by this unit, if any. */
+struct target *target_find_cgroup(struct daemon *d, const char *path);
+struct target *target_find_unit(struct daemon *d, const char *unit);
 /* May the client uid see or act on the target? */
 static inline bool target_visible(const struct target *t, uid_t uid)
 {
@@ -114,6 +147,8 @@ void targets_unwatch_all(struct daemon *d);
 int target_trace_start(struct target *t);
 /* Called by sampling when no member is alive: stops the timer, arms retention. */
 void target_stop_collecting(struct target *t);
+/* A cgroup target's cgroup was removed: processes stop joining it. */
+void target_cgroup_gone(struct target *t);
 /* heapmon callback (arg: daemon): a memory misuse becomes an instant alert. */
 void heap_on_event(void *arg, const struct heap_event *ev, const char *stack);
 #endif

@@ -34,7 +34,9 @@ void trace_on_event(void *arg, const struct sys_event *ev)
                                       (json_int_t)ev->args[5]));
     else
         json_object_set_new(params, "ret", json_integer((json_int_t)ev->ret));
-    rpc_server_notify_trace(d->rpc, OSD_N_TRACE, params, t->pid);
+    if (target_is_cgroup(t)) /* pid is 0: say which target */
+        json_object_set_new(params, "cgroup", json_string(t->cgroup));
+    rpc_server_notify_trace(d->rpc, OSD_N_TRACE, params, t->id);
     json_decref(params);
 }
 
@@ -51,7 +53,9 @@ static void on_drop_timer(uv_timer_t *h)
         if (!t->tracers)
             continue;
         params = json_pack("{s:i, s:I}", "pid", (int)t->pid, "dropped", (json_int_t)dropped);
-        rpc_server_notify_trace(d->rpc, OSD_N_TRACE_DROPPED, params, t->pid);
+        if (params && target_is_cgroup(t))
+            json_object_set_new(params, "cgroup", json_string(t->cgroup));
+        rpc_server_notify_trace(d->rpc, OSD_N_TRACE_DROPPED, params, t->id);
         json_decref(params);
     }
 }

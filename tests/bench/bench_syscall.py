@@ -4,10 +4,13 @@ mode: every enter/exit through the ring buffer), alternating the three several t
 run; prints the median ns per call of each and the differences. With --floor, also with empty
 programs attached (tp_floor: on sys_exit only, and on both sys_enter and sys_exit): the
 floor that any syscall-tracepoint collector pays on this machine before doing any work.
+With --threads, two more modes: counting with `cpu: true` (which `threads` needs), and the
+same with `threads: true` (per-thread syscall slots beside the per-target ones); their
+difference is what the per-thread view adds per syscall.
 
 usage (as root): OSDETD_BIN=build/daemon/osdetd python3 tests/bench/bench_syscall.py \\
                      --loop build/tests/bench/syscall_loop [--floor build/tests/bench/tp_floor] \\
-                     [--calls 2000000] [--rounds 5]"""
+                     [--calls 2000000] [--rounds 5] [--threads]"""
 import argparse
 import json
 import os
@@ -30,7 +33,8 @@ def run_once(d, loop, calls, mode, floor):
     if mode.startswith("floor_"):
         return run_floor(p, floor, mode[len("floor_"):])
     if mode != "unwatched":
-        d.call("watch", {"pid": p.pid, "syscall": True, "cpu": False, "detector": "none"})
+        d.call("watch", {"pid": p.pid, "syscall": True, "cpu": mode in ("count_cpu", "count_threads"),
+                         "threads": mode == "count_threads", "detector": "none"})
     if mode == "trace":
         tracer = socket.socket(socket.AF_UNIX)
         tracer.connect(d.socket)
@@ -70,12 +74,15 @@ def main():
     ap.add_argument("--floor", help="tp_floor binary: also time empty programs")
     ap.add_argument("--calls", type=int, default=2000000)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", action="store_true", help="also time counting with cpu, and with threads: true")
     a = ap.parse_args()
     d = Daemon()
     try:
-        modes = ["unwatched", "count", "trace"]
+        # trace last: the daemon drains its backlog of events while the next run starts
+        modes = ["unwatched", "count"] + (["count_cpu", "count_threads"] if a.threads else [])
         if a.floor:
             modes += ["floor_exit", "floor_both"]
+        modes.append("trace")
         res = {m: [] for m in modes}
         for _ in range(a.rounds):
             for m in res:
@@ -92,6 +99,13 @@ def main():
     for m in ("floor_exit", "floor_both"):
         if m in med:
             print(f"added_by_{m}: {med[m] - med['unwatched']:.1f} ns/call")
+    if a.threads:
+        # the two run back to back in each round: the per-round difference cancels slow drifts
+        pairs = [t - c for t, c in zip(res["count_threads"], res["count_cpu"])]
+        print(f"added_by_threads: {med['count_threads'] - med['count_cpu']:.1f} ns/call "
+              f"(count_threads - count_cpu); per-round differences: median {statistics.median(pairs):.1f} "
+              f"({', '.join(f'{x:.0f}' for x in pairs)}); minima: count_cpu {min(res['count_cpu']):.0f}, "
+              f"count_threads {min(res['count_threads']):.0f}")
     print(f"trace_events_dropped: {st['trace_dropped']}")
 
 

@@ -27,7 +27,8 @@ OSDCTL_BIN = os.environ.get("OSDCTL_BIN", "")
 SANITIZED = os.environ.get("OSD_SANITIZED") == "1"
 # ASan makes start-up and shutdown several times slower; sampling itself is not timed by it.
 SLOW = 3.0 if SANITIZED else 1.0
-BPF_PROGRAMS = {"handle_runtime", "handle_switch", "handle_fork", "handle_exit"}  # procmon.bpf.c
+BPF_PROGRAMS = {"handle_runtime", "handle_switch", "handle_fork", "handle_exit", "handle_exec",
+                "handle_cgroup_attach"}  # procmon.bpf.c
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                      "SUMMARY: UndefinedBehaviorSanitizer")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -204,7 +205,8 @@ class Client:
 class Daemon:
     """A real osdetd on a temporary socket and state directory."""
 
-    def __init__(self, no_bpf=False, interval_ms=None, extra_args=()):
+    def __init__(self, no_bpf=False, interval_ms=None, extra_args=(), env=None):
+        """env: extra environment variables for the daemon (e.g. OSDETD_NET_SOURCE)."""
         if not OSDETD_BIN or not os.access(OSDETD_BIN, os.X_OK):
             raise AssertionError(f"OSDETD_BIN is not an executable: {OSDETD_BIN!r}")
         self.no_bpf = no_bpf
@@ -219,10 +221,11 @@ class Daemon:
             args.append("--no-bpf")
         args += list(extra_args)
         self.stderr_file = open(self.stderr_path, "w+")
-        env = dict(os.environ)
+        extra_env, env = env or {}, dict(os.environ)
         env.pop("OSDETD_SOCKET", None)
         env.pop("NOTIFY_SOCKET", None)  # not under systemd: no sd_notify to the test's manager
         env.pop("LISTEN_FDS", None)
+        env.update(extra_env)
         # If this test process is killed outright (SIGKILL, no cleanups), the daemon must not
         # outlive it: setpriv sets PR_SET_PDEATHSIG and execs it (same pid). The signal
         # follows the creating *thread*, so daemons are started from the main thread.

@@ -54,7 +54,7 @@ class Exit(OsdTestCase):
         self.assertEqual(d.call("list")["targets"][0]["samples"], len(cpu2), "list.samples = stored cpu points")
 
         res = d.call("unwatch", {"pid": w.pid})
-        self.assertEqual(res, {"pid": w.pid, "samples": len(cpu2)}, "unwatch result")
+        self.assertEqual(res, {"pid": w.pid, "cgroup": None, "unit": None, "samples": len(cpu2)}, "unwatch result")
         self.assertEqual(d.call("list")["targets"], [], "list after unwatch")
         st = d.call("status")
         self.assertEqual((st["targets"], st["bpf"]["watched_entries"], st["bpf"]["cpu_entries"],

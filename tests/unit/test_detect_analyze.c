@@ -14,7 +14,7 @@ static const char *bin, *dir;
 /* Run osd-analyze with args (shell words); stdout/stderr to files; returns exit code. */
 static int sh(const char *args, const char *stdin_file)
 {
-    char cmd[4096];
+    char cmd[5 * 4096 + 64]; /* room for every argument at its longest: -O3 checks it */
     int rc;
 
     snprintf(cmd, sizeof(cmd), "'%s' %s >'%s/out' 2>'%s/err' <'%s'", bin, args, dir, dir,
