@@ -20,7 +20,7 @@
 
 enum {
     W_CPU = 1, W_MEM, W_NET, W_SYSCALL, W_HEAP, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
-    W_WINDOW, W_EXEC, W_FOLLOW, W_UNIT, W_CGROUP, W_JSON, W_HELP, W_UPROBE
+    W_WINDOW, W_EXEC, W_FOLLOW, W_UNIT, W_CGROUP, W_JSON, W_HELP, W_UPROBE, W_HEAP_SCOPE
 };
 
 static const struct opt_def watch_defs[] = {
@@ -29,6 +29,7 @@ static const struct opt_def watch_defs[] = {
     { "threads", 0, 0, W_THREADS },  { "interval", 0, 1, W_INTERVAL }, { "detector", 0, 1, W_DETECTOR },
     { "no-detect", 0, 0, W_NO_DETECT }, { "stride", 0, 1, W_STRIDE }, { "q", 0, 1, W_Q },
     { "calib", 0, 1, W_CALIB },      { "window", 0, 1, W_WINDOW },   { "exec", 0, 0, W_EXEC },
+    { "heap-scope", 0, 1, W_HEAP_SCOPE },
     { "follow", 0, 0, W_FOLLOW },    { "unit", 0, 1, W_UNIT },       { "cgroup", 0, 1, W_CGROUP },
     { "json", 0, 0, W_JSON },        { "help", 'h', 0, W_HELP },     { "uprobe", 0, 1, W_UPROBE },
     { NULL, 0, 0, 0 },
@@ -90,7 +91,11 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
             snprintf(why, whylen, "watch: %s", op.err);
             return -EINVAL;
         case OPTS_POS:
-            if (o->exec) {
+            if (o->heap_scope && !o->heap) {
+        snprintf(why, whylen, "watch: --heap-scope needs --heap");
+        return -EINVAL;
+    }
+    if (o->exec) {
                 /* Everything from CMD on belongs to CMD, options included. */
                 o->cmd = &argv[op.i - 1];
                 goto done;
@@ -126,6 +131,13 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
             break;
         case W_SYSCALL:
             o->syscall = 1;
+            break;
+        case W_HEAP_SCOPE:
+            if (strcmp(op.arg, "tree") && strcmp(op.arg, "process")) {
+                snprintf(why, whylen, "watch: --heap-scope must be tree or process, got '%s'", op.arg);
+                return -EINVAL;
+            }
+            o->heap_scope = op.arg;
             break;
         case W_NO_CHILDREN:
             o->no_children = 1;
@@ -260,6 +272,8 @@ static json_t *watch_params(const struct watch_opts *o)
     if (p && o->syscall && json_object_set_new(p, "syscall", json_true()))
         goto err;
     if (p && o->heap && json_object_set_new(p, "heap", json_true()))
+        goto err;
+    if (p && o->heap_scope && json_object_set_new(p, "heap_scope", json_string(o->heap_scope)))
         goto err;
     if (p && o->no_children && json_object_set_new(p, "children", json_false()))
         goto err;

@@ -19,6 +19,7 @@ struct watch_opts {
     struct target_arg tgt;  /* the target: pid, unit (--unit or NAME.service) or cgroup (--cgroup or /PATH) */
     int cpu, mem, net, syscall, heap; /* families named; none: the daemon's default (cpu and mem) */
     int no_children, threads;
+    const char *heap_scope; /* "tree" or "process"; NULL: the daemon's default */
     int interval_ms;        /* 0: not given, the daemon's default */
     const char *detector;   /* "spot", "cs", "mad", "none" (--no-detect); NULL: the daemon's default */
     int stride, calib, window;  /* 0: not given */

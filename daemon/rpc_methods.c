@@ -44,6 +44,8 @@ static json_t *target_json(const struct target *t)
         for (size_t c = 0; c < fd->ncols; c++)
             json_object_set_new(last, fd->cols[c], number_json(t->last[f][c]));
     }
+    if (t->opts.fam[FAM_HEAP])
+        json_object_set_new(opts, "heap_scope", json_string(t->opts.heap_process ? "process" : "tree"));
     if (t->det.o.on)
         json_object_set_new(opts, "detect",
                             json_pack("{s:s, s:I, s:f, s:I, s:I}", "detector", det_kind_name(t->det.o.kind), "stride",
@@ -193,13 +195,31 @@ static int watch_uprobes(struct daemon *d, struct target *t, json_t *uprobes, st
     return 0;
 }
 
+/* heap_scope: "tree" (probes on the shared libc, children covered from their first call)
+ * or "process" (probes in the members only; see proto/osd-rpc.md). */
+static int heap_scope_param(json_t *p, struct watch_opts *o, struct rpc_error *e)
+{
+    json_t *v = json_object_get(p, "heap_scope");
+    const char *s = json_string_value(v);
+
+    if (!v)
+        return 0;
+    if (!s || (strcmp(s, "tree") && strcmp(s, "process")))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "heap_scope", "param 'heap_scope' must be \"tree\" or \"process\"");
+    if (!o->fam[FAM_HEAP])
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "heap_scope", "'heap_scope' needs 'heap'");
+    o->heap_process = !strcmp(s, "process");
+    return 0;
+}
+
 static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { "pid",    "cgroup", "unit",        "cpu",      "mem",    "net",
                                            "syscall", "heap",  "children",    "threads",  "interval_ms",
                                            "detector", "stride", "q",         "calib",    "window", "uprobes",
-                                           NULL };
-    struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c) };
+                                           "heap_scope", NULL };
+    struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c),
+                            .heap_process = d->cfg.heap_process };
     bool present[FAM_MAX] = { false }, any = false, none = true;
     struct target *t, *cg_owner = NULL;
     struct target_sel sel;
@@ -231,6 +251,8 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
         rpc_fail(e, OSD_E_INVALID_PARAMS, "cpu", "nothing to collect: enable 'cpu', 'mem', 'net', 'syscall' or 'heap'");
         return NULL;
     }
+    if (heap_scope_param(p, &o, e))
+        return NULL;
     if (o.threads && !o.fam[FAM_CPU]) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "threads", "'threads' needs 'cpu'");
         return NULL;

@@ -175,6 +175,8 @@ static void target_free(struct target *t)
 {
     if (t->heap_libc[0] && t->d->heap)
         heapmon_release(t->d->heap, t->heap_libc);
+    if (t->opts.heap_process && t->d->heap)
+        heapmon_detach_target(t->d->heap, t->id);
     for (int f = 0; f < FAM_MAX; f++)
         series_free(&t->series[f]);
     utrace_target_free(t);
@@ -212,7 +214,7 @@ static uint32_t watch_flags(const struct watch_opts *o)
     if (o->fam[FAM_SYSCALL])
         flags |= OSD_W_SYSCALL;
     if (o->fam[FAM_HEAP])
-        flags |= OSD_W_HEAP;
+        flags |= OSD_W_HEAP | (o->heap_process ? OSD_W_HEAP_PROC : 0);
     return flags;
 }
 
@@ -251,11 +253,20 @@ static int target_new(struct daemon *d, const struct watch_opts *o, pid_t libc_p
             err = err == -ENOENT ? -ENOEXEC : err;
             goto err_free;
         }
-        if (heapmon_use(d->heap, libc)) {
-            err = -EIO;
-            goto err_free;
+        if (o->heap_process) {
+            /* members found later are attached as they are sampled (collect.c); an empty
+             * cgroup target gives the daemon's own pid here, which is not probed */
+            if (libc_pid != getpid() && heapmon_attach_pid(d->heap, (uint32_t)libc_pid, t->id)) {
+                err = -EIO;
+                goto err_free;
+            }
+        } else {
+            if (heapmon_use(d->heap, libc)) {
+                err = -EIO;
+                goto err_free;
+            }
+            memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
         }
-        memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
     }
     *out = t;
     return 0;

@@ -21,6 +21,7 @@ struct ufunc;
 struct watch_opts {
     bool fam[FAM_MAX]; /* families collected */
     bool children, threads;
+    bool heap_process; /* heap_scope "process": probes per member process, not on the shared libc */
     int interval_ms;
     struct detect_opts detect;
     uid_t uid; /* the client asking; non-root may only watch its own processes */
