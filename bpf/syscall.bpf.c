@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "watched.bpf.h"
+#include "log2.bpf.h"
 #include "syscall.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -122,28 +123,13 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
     return trace(w->flags, w->target_id, OSD_SYS_ENTER, id, regs, 0);
 }
 
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-    __u32 b = 0;
-
-#pragma unroll
-    for (int i = 5; i >= 0; i--) {
-        __u32 shift = 1u << i;
-        if (v >= (1ULL << shift)) {
-            v >>= shift;
-            b += shift;
-        }
-    }
-    return b < OSD_SYS_HIST ? b : OSD_SYS_HIST - 1;
-}
-
 static __always_inline void add(struct sys_val *v, long ret, __u64 lat)
 {
     v->count++;
     if (ret < 0 && ret > -4096)
         v->errors++;
     v->total_ns += lat;
-    v->hist[log2_bucket(lat)]++;
+    v->hist[log2_bucket(lat, OSD_SYS_HIST)]++;
 }
 
 static __always_inline void thread_exit(__u32 target_id, __u32 nr, long ret, __u64 lat)

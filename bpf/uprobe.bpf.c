@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "watched.bpf.h"
+#include "log2.bpf.h"
 #include "uprobe.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -71,21 +72,6 @@ static __always_inline void count(__u32 idx)
 
     if (v)
         (*v)++;
-}
-
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-    __u32 b = 0;
-
-#pragma unroll
-    for (int i = 5; i >= 0; i--) {
-        __u32 shift = 1u << i;
-        if (v >= (1ULL << shift)) {
-            v >>= shift;
-            b += shift;
-        }
-    }
-    return b < OSD_UP_HIST ? b : OSD_UP_HIST - 1;
 }
 
 static __always_inline struct up_event *event_new(__u32 slot, __u32 gen, __u32 type, __u64 now)
@@ -220,7 +206,7 @@ int up_return(struct pt_regs *ctx)
     if (s) {
         s->returns++;
         s->total_ns += lat;
-        s->hist[log2_bucket(lat)]++;
+        s->hist[log2_bucket(lat, OSD_UP_HIST)]++;
     }
     if (!(c->flags & OSD_UP_STREAM))
         return 0;

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elf_tables.h"
+
 /* "foo" matches "foo" and the versioned "foo@VER" / "foo@@VER". */
 static bool name_matches(const char *name, const char *func)
 {
@@ -58,8 +60,7 @@ static int find_in(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *func, 
 
 int uprobe_elf_resolve(const char *path, const char *func, uint64_t *offset, char *why, size_t whylen)
 {
-    Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
-    GElf_Shdr sh, sh_sym = { 0 }, sh_dyn = { 0 };
+    struct elf_tables tb;
     GElf_Ehdr eh;
     struct stat st;
     int fd, err = 0, found = 0, kind = 0;
@@ -91,18 +92,11 @@ int uprobe_elf_resolve(const char *path, const char *func, uint64_t *offset, cha
         err = -ENOEXEC;
         goto out;
     }
-    while ((scn = elf_nextscn(e, scn))) {
-        if (!gelf_getshdr(scn, &sh))
-            continue;
-        if (sh.sh_type == SHT_SYMTAB)
-            symtab = scn, sh_sym = sh;
-        else if (sh.sh_type == SHT_DYNSYM)
-            dynsym = scn, sh_dyn = sh;
-    }
-    if (symtab)
-        found = find_in(e, symtab, &sh_sym, func, offset, &kind);
-    if (found != 1 && dynsym) {
-        int k2 = 0, f2 = find_in(e, dynsym, &sh_dyn, func, offset, &k2);
+    elf_tables_find(e, &tb);
+    if (tb.symtab)
+        found = find_in(e, tb.symtab, &tb.sh_sym, func, offset, &kind);
+    if (found != 1 && tb.dynsym) {
+        int k2 = 0, f2 = find_in(e, tb.dynsym, &tb.sh_dyn, func, offset, &k2);
 
         if (f2 == 1 || !found)
             found = f2, kind = k2;
@@ -115,7 +109,7 @@ int uprobe_elf_resolve(const char *path, const char *func, uint64_t *offset, cha
                  func, path);
     else if (found == 2)
         snprintf(why, whylen, "no function '%s' in %s: the symbol is not a function defined there", func, path);
-    else if (!symtab)
+    else if (!tb.symtab)
         snprintf(why, whylen, "no symbol '%s' in %s: the binary is stripped (no .symtab) and '%s' is not in .dynsym",
                  func, path, func);
     else
