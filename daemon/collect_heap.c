@@ -46,6 +46,8 @@ struct heapmon {
     struct heap_bpf *skel;
     int stats_fd, procs_fd, blocks_fd, stacks_fd, cnt_fd, live_fd;
     uint32_t next_att;          /* attachment ids: the probes' cookies (heap.h) */
+    int retiring;               /* attachments a worker thread is still detaching */
+    bool closed;                /* closed while retiring: the last job frees it */
     int ncpu;
     struct lib libs[MAX_LIBS];
     int attached;               /* libs with users */
@@ -191,7 +193,10 @@ static void on_poll_closed(uv_handle_t *h)
     heap_bpf__destroy(hm->skel);
     heap_sym_close(hm->sym);
     bpf_sweep_free(&hm->threads);
-    free(hm);
+    if (hm->retiring)
+        hm->closed = true; /* links_job_done frees it after the last job */
+    else
+        free(hm);
 }
 
 void heapmon_close(struct heapmon *hm)
@@ -250,6 +255,7 @@ static struct lib *lib_find(struct heapmon *hm, const char *libc)
  * `heap_live` first, so they count nothing meanwhile. */
 struct links_job {
     uv_work_t req;
+    struct heapmon *hm;
     struct bpf_link *links[NLINKS];
 };
 
@@ -260,8 +266,12 @@ static void links_job_run(uv_work_t *req)
 
 static void links_job_done(uv_work_t *req, int status)
 {
+    struct links_job *j = req->data;
+
     (void)status;
-    free(req->data);
+    if (--j->hm->retiring == 0 && j->hm->closed)
+        free(j->hm);
+    free(j);
 }
 
 static void links_retire(struct heapmon *hm, uint32_t att_id, struct bpf_link **links)
@@ -272,8 +282,10 @@ static void links_retire(struct heapmon *hm, uint32_t att_id, struct bpf_link **
     if (j) {
         memcpy(j->links, links, sizeof(j->links));
         j->req.data = j;
+        j->hm = hm;
         if (!uv_queue_work(hm->poll.loop, &j->req, links_job_run, links_job_done)) {
             memset(links, 0, sizeof(j->links));
+            hm->retiring++;
             return;
         }
         free(j);
@@ -576,8 +588,8 @@ json_t *heapmon_status(struct heapmon *hm)
         if (hm->libs[i].users)
             json_array_append_new(libs, json_pack("{s:s, s:i}", "path", hm->libs[i].path, "targets",
                                                   hm->libs[i].users));
-    return json_pack("{s:b, s:o, s:I, s:I, s:i, s:I, s:I, s:I, s:I}", "attached", hm->exec_users > 0, "libc", libs,
-                     "processes", (json_int_t)hm->nprocs,
+    return json_pack("{s:b, s:o, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:I}", "attached", hm->exec_users > 0, "libc", libs,
+                     "processes", (json_int_t)hm->nprocs, "retiring", (json_int_t)hm->retiring,
                      "outstanding", (json_int_t)map_entries(hm->blocks_fd, sizeof(struct heap_key)),
                      "outstanding_max", OSD_HEAP_BLOCKS, "map_full",
                      (json_int_t)heapmon_counter(hm, OSD_HEAP_CNT_BLOCKS_FULL), "procs_full",

@@ -39,6 +39,15 @@ def libc_breakpoints(pid):
 class HeapScope(OsdTestCase):
     def setUp(self):
         self.d = self.start_daemon(interval_ms=INTERVAL_MS)
+        self.addCleanup(self.settle)  # runs before the daemon's stop (cleanups are LIFO)
+
+    def settle(self):
+        """Unwatches everything and waits for the worker to retire the probes: the kernel
+        takes ~0.1-0.2 s per uprobe, and a daemon stopping with probes attached waits too."""
+        for t in self.d.call("list")["targets"]:
+            self.d.call("unwatch", {"pid": t["pid"]})
+        wait_until(lambda: (lambda h: not h.get("attached") and not h.get("retiring"))(self.d.call("status")["heap"]),
+                   30, "every heap probe retired (status.heap.retiring == 0)")
 
     def watch(self, pid, scope, **extra):
         t = self.d.call("watch", {"pid": pid, "heap": True, "cpu": False, "interval_ms": INTERVAL_MS,
