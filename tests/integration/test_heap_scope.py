@@ -61,8 +61,12 @@ class HeapScope(OsdTestCase):
         tree_user = self.start_workload("sleeper")
         for w in (other, member, tree_user):
             w.wait_for("ready", timeout=10)
-        # probes of other tools on this machine may already be there: only ours count
+        # uprobes another tool (or another osdetd with heap_scope tree) keeps on libc's
+        # malloc family would sit at the very offsets this test looks at: it cannot tell
+        # then, and says so rather than guess (ctest runs the heap tests under one lock)
         before = libc_breakpoints(other.pid)
+        if before:
+            self.skipTest(f"{len(before)} foreign breakpoints in libc's text of an unwatched process")
 
         self.watch(member.pid, "process")
         st = self.d.call("status")["heap"]
