@@ -106,6 +106,28 @@ struct {
     __type(value, __u64);
 } heap_counters SEC(".maps");
 
+/* Attachments whose probes count (key: the cookie). A probe being retired (the kernel
+ * takes a while) may still fire beside its replacement: removed from here first, it is
+ * ignored meanwhile, so no call counts twice. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, OSD_HEAP_ATTACHES);
+    __type(key, __u32);
+    __type(value, __u8);
+} heap_live SEC(".maps");
+
+/* Does this probe serve w's process? Live, and of the target's scope: probes on the shared
+ * libc serve tree-scope targets, per-process probes the process-scope ones. */
+static __always_inline bool probe_serves(void *ctx, const struct watched_val *w)
+{
+    __u32 id = (__u32)bpf_get_attach_cookie(ctx);
+    bool tree = id & OSD_HEAP_ATT_TREE;
+
+    if (!bpf_map_lookup_elem(&heap_live, &id))
+        return false;
+    return tree != !!(w->flags & OSD_W_HEAP_PROC);
+}
+
 static __always_inline void count(__u32 idx)
 {
     __u64 *v = bpf_map_lookup_elem(&heap_counters, &idx);
@@ -281,7 +303,7 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 func, __u64 size, __
     struct watched_val *w = watched_current(OSD_W_HEAP);
     struct heap_call *c;
 
-    if (!w)
+    if (!w || !probe_serves(ctx, w))
         return 0;
     c = bpf_task_storage_get(&heap_calls, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!c)
@@ -318,11 +340,13 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 func, __u64 size, __
 static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 {
     struct heap_call *c = bpf_task_storage_get(&heap_calls, bpf_get_current_task_btf(), 0, 0);
+    struct watched_val *w = watched_current(OSD_W_HEAP);
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     struct heap_val *v;
     __u64 addr = ret;
 
-    if (!c || !c->depth)
+    /* (unwatched meanwhile: the call still ends here, so depth never goes stale) */
+    if (!c || !c->depth || (w && !probe_serves(ctx, w)))
         return 0;
     if (c->gen != heap_gen) {
         c->depth = 0;
@@ -400,7 +424,7 @@ int BPF_KPROBE(heap_free, __u64 ptr)
     struct heap_key k;
     __u64 *fsz, zero = 0;
 
-    if (!w || in_call())
+    if (!w || !probe_serves(ctx, w) || in_call())
         return 0;
     tgid = bpf_get_current_pid_tgid() >> 32;
     v = stats(tgid);

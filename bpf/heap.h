@@ -12,6 +12,10 @@
 #define OSD_HEAP_STACKS 4096        /* distinct misuse stacks */
 #define OSD_HEAP_STACK_DEPTH 32
 #define OSD_HEAP_RINGBUF (256 << 10)
+#define OSD_HEAP_ATTACHES 4096      /* live attachments (one per libc, or per process) */
+/* The BPF cookie of every heap probe: the id of its attachment, with this bit for probes on
+ * a shared libc (heap_scope "tree"); the kernel ignores probes whose id is not live. */
+#define OSD_HEAP_ATT_TREE (1u << 31)
 
 struct heap_key {
     __u32 tgid;

@@ -19,6 +19,7 @@
 #define OSD_W_SYSCALL (1u << 4)  /* count syscalls (syscall.bpf.c) */
 #define OSD_W_TRACE (1u << 5)    /* stream every syscall enter/exit (syscall.bpf.c) */
 #define OSD_W_HEAP (1u << 6)     /* heap accounting and misuse alerts (heap.bpf.c) */
+#define OSD_W_HEAP_PROC (1u << 7) /* heap_scope "process": only the member's own probes count */
 /* Bits 24..31: the target's syscall counter slot (syscall.bpf.c), copied with the flags
  * to children and cgroup joiners like any other flag; 0 for targets without syscalls. */
 #define OSD_W_SLOT_SHIFT 24

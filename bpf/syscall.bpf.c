@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "watched.bpf.h"
+#include "log2.bpf.h"
 #include "syscall.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -210,21 +211,6 @@ int BPF_PROG(handle_sys_enter, struct pt_regs *regs, long id)
     return trace(info->flags, info->target_id, OSD_SYS_ENTER, id, regs, 0);
 }
 
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-    __u32 b = 0;
-
-#pragma unroll
-    for (int i = 5; i >= 0; i--) {
-        __u32 shift = 1u << i;
-        if (v >= (1ULL << shift)) {
-            v >>= shift;
-            b += shift;
-        }
-    }
-    return b < OSD_SYS_HIST ? b : OSD_SYS_HIST - 1;
-}
-
 static __always_inline void add(struct sys_val *v, long ret, __u64 lat, int sampled)
 {
     v->count++;
@@ -232,7 +218,7 @@ static __always_inline void add(struct sys_val *v, long ret, __u64 lat, int samp
         v->errors++;
     if (sampled) {
         v->total_ns += lat * sample_every;
-        v->hist[log2_bucket(lat)]++;
+        v->hist[log2_bucket(lat, OSD_SYS_HIST)]++;
     }
 }
 
@@ -305,7 +291,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
     }
     if (sampled && (l = bpf_map_lookup_elem(&sys_lat, &idx))) {
         __sync_fetch_and_add(&l->total_ns, lat * sample_every);
-        __sync_fetch_and_add(&l->hist[log2_bucket(lat)], 1);
+        __sync_fetch_and_add(&l->hist[log2_bucket(lat, OSD_SYS_HIST)], 1);
     }
     if (info->flags & OSD_W_THREADS)
         thread_exit(info->target_id, (__u32)nr, ret, lat, sampled);

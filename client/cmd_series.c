@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -15,10 +16,10 @@
 #include "opts.h"
 #include "osd_proto.h"
 
-enum { S_METRIC = 1, S_SINCE, S_UNTIL, S_LIMIT, S_CSV, S_JSON, S_FOLLOW, S_HELP };
+enum { S_METRIC = 1, S_FUNCTION, S_SINCE, S_UNTIL, S_LIMIT, S_CSV, S_JSON, S_FOLLOW, S_HELP };
 
 static const struct opt_def series_defs[] = {
-    { "metric", 0, 1, S_METRIC }, { "since", 0, 1, S_SINCE }, { "until", 0, 1, S_UNTIL },
+    { "metric", 0, 1, S_METRIC }, { "function", 0, 1, S_FUNCTION }, { "since", 0, 1, S_SINCE }, { "until", 0, 1, S_UNTIL },
     { "limit", 0, 1, S_LIMIT },   { "csv", 0, 0, S_CSV },     { "json", 0, 0, S_JSON },
     { "follow", 0, 0, S_FOLLOW }, { "help", 'h', 0, S_HELP }, { NULL, 0, 0, 0 },
 };
@@ -49,12 +50,17 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
         case S_METRIC:
             if (!strcmp(op.arg, METRIC_ALL)) {
                 o->metric = METRIC_ALL;
+            } else if (!strcmp(op.arg, METRIC_FUNC)) {
+                o->metric = METRIC_FUNC;
             } else if (family_lookup(op.arg)) {
                 o->metric = family_lookup(op.arg);
             } else {
-                snprintf(why, whylen, "series: --metric must be cpu, mem, net, syscall, heap or all, got '%s'", op.arg);
+                snprintf(why, whylen, "series: --metric must be cpu, mem, net, syscall, heap, func or all, got '%s'", op.arg);
                 return -EINVAL;
             }
+            break;
+        case S_FUNCTION:
+            o->function = op.arg;
             break;
         case S_SINCE:
             if (cmd_parse_ago("series", "--since", op.arg, &o->since_s, why, whylen))
@@ -91,6 +97,14 @@ int series_parse(int argc, char **argv, struct series_opts *o, char *why, size_t
         return -EINVAL;
     }
     o->fmt = csv ? OUT_CSV : json ? OUT_JSON : OUT_HUMAN;
+    if (o->function && strcmp(o->metric, METRIC_FUNC)) {
+        snprintf(why, whylen, "series: --function goes with --metric func");
+        return -EINVAL;
+    }
+    if (!o->function && !strcmp(o->metric, METRIC_FUNC)) {
+        snprintf(why, whylen, "series: --metric func needs --function BINARY:FUNCTION");
+        return -EINVAL;
+    }
     if (o->since_s >= 0 && o->until_s > o->since_s) {
         snprintf(why, whylen, "series: --until (%lld s ago) is before --since (%lld s ago)",
                  (long long)o->until_s, (long long)o->since_s);
@@ -138,6 +152,7 @@ int cmd_series(struct cli *cli, int argc, char **argv)
 {
     struct series_opts o;
     struct fetch_range r = { 0 };
+    static char fn_abs[PATH_MAX + 256];
     const char *fam[FAMILY_MAX];
     json_t *reply;
     double complete;
@@ -161,6 +176,24 @@ int cmd_series(struct cli *cli, int argc, char **argv)
     if (o.until_s >= 0)
         r.until = cmd_ago_to_epoch(o.until_s);
     r.limit = o.limit;
+    if (o.function) {
+        /* a relative binary path means something here, not in the daemon */
+        const char *colon = strrchr(o.function, ':');
+        char bin[PATH_MAX], real[PATH_MAX];
+        size_t blen = colon ? (size_t)(colon - o.function) : 0;
+
+        if (colon && blen < sizeof(bin) && o.function[0] != '/' && memchr(o.function, '/', blen)) {
+            memcpy(bin, o.function, blen);
+            bin[blen] = '\0';
+            if (realpath(bin, real)) {
+                int n = snprintf(fn_abs, sizeof(fn_abs), "%s%s", real, colon);
+
+                if (n > 0 && (size_t)n < sizeof(fn_abs))
+                    o.function = fn_abs;
+            }
+        }
+    }
+    r.function = o.function;
 
     if (o.follow) {
         follow_sigint_install();
@@ -170,7 +203,7 @@ int cmd_series(struct cli *cli, int argc, char **argv)
     if (ret)
         return ret == CLI_INTERRUPTED ? OSD_EXIT_OK : ret;
     if (o.follow) {
-        struct follow f = { .tgt = o.tgt, .fmt = o.fmt, .since = r.since, .limit = r.limit };
+        struct follow f = { .tgt = o.tgt, .fmt = o.fmt, .since = r.since, .limit = r.limit, .function = r.function };
 
         memcpy(f.families, fam, n * sizeof(fam[0]));
         f.nfamilies = n;

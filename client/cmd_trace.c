@@ -1,9 +1,15 @@
-/* cmd_trace.c - "osdctl trace PID --syscalls": every syscall entry and exit of a target as
- * the daemon streams them (trace notifications), until Ctrl-C or until osdetd hangs up. */
+/* cmd_trace.c - "osdctl trace PID --syscalls" or "--uprobe BINARY:FUNCTION": every syscall
+ * entry and exit, or every call and return of a user function, of a target as the daemon
+ * streams them (trace notifications), until Ctrl-C, --count, --duration or until osdetd
+ * hangs up. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "args.h"
 #include "cli.h"
@@ -13,10 +19,15 @@
 #include "opts.h"
 #include "osd_proto.h"
 
-enum { T_SYSCALLS = 1, T_JSON, T_HELP };
+enum { T_SYSCALLS = 1, T_UPROBE, T_ENTER, T_RETURN, T_COUNT, T_DURATION, T_JSON, T_HELP };
 
 static const struct opt_def trace_defs[] = {
     { "syscalls", 0, 0, T_SYSCALLS },
+    { "uprobe", 0, 1, T_UPROBE },
+    { "enter", 0, 1, T_ENTER },
+    { "return", 0, 1, T_RETURN },
+    { "count", 0, 1, T_COUNT },
+    { "duration", 0, 1, T_DURATION },
     { "json", 0, 0, T_JSON },
     { "help", 'h', 0, T_HELP },
     { NULL, 0, 0, 0 },
@@ -45,6 +56,31 @@ int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t w
         case T_SYSCALLS:
             o->syscalls = 1;
             break;
+        case T_UPROBE:
+            if (!strchr(op.arg, ':') || op.arg[0] == ':' || op.arg[strlen(op.arg) - 1] == ':') {
+                snprintf(why, whylen, "trace: --uprobe must be BINARY:FUNCTION, got '%s'", op.arg);
+                return -EINVAL;
+            }
+            o->uprobe = op.arg;
+            break;
+        case T_ENTER:
+            o->enter = op.arg;
+            break;
+        case T_RETURN:
+            o->ret = op.arg;
+            break;
+        case T_COUNT:
+            if (args_parse_int(op.arg, 1, LLONG_MAX, &o->count)) {
+                snprintf(why, whylen, "trace: --count must be a whole number from 1, got '%s'", op.arg);
+                return -EINVAL;
+            }
+            break;
+        case T_DURATION:
+            if (args_parse_seconds(op.arg, 1e7, &o->duration) || o->duration <= 0) {
+                snprintf(why, whylen, "trace: --duration must be a number of seconds above 0, got '%s'", op.arg);
+                return -EINVAL;
+            }
+            break;
         case T_JSON:
             o->json = 1;
             break;
@@ -64,9 +100,17 @@ int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t w
         return -EINVAL;
     }
     o->pid = o->tgt.pid;
-    /* The daemon may trace more kinds later; which one is never implied. */
-    if (!o->syscalls) {
-        snprintf(why, whylen, "trace: say what to trace: --syscalls");
+    /* Which kind is never implied. */
+    if (!o->syscalls && !o->uprobe) {
+        snprintf(why, whylen, "trace: say what to trace: --syscalls or --uprobe BINARY:FUNCTION");
+        return -EINVAL;
+    }
+    if (o->syscalls && o->uprobe) {
+        snprintf(why, whylen, "trace: choose one of --syscalls and --uprobe");
+        return -EINVAL;
+    }
+    if (!o->uprobe && (o->enter || o->ret)) {
+        snprintf(why, whylen, "trace: %s goes with --uprobe", o->enter ? "--enter" : "--return");
         return -EINVAL;
     }
     return 0;
@@ -75,6 +119,8 @@ int trace_parse(int argc, char **argv, struct trace_opts *o, char *why, size_t w
 struct trace_state {
     struct cli *cli;
     double dropped;        /* the last total reported by trace.dropped */
+    const char *kind;      /* "syscall" or "function" events, for the drop warning */
+    long long left;        /* events still to print with --count; -1: no limit */
 };
 
 /* One notification: a trace event as a line (or its params as JSON), a drop count as a
@@ -88,20 +134,28 @@ static void trace_notified(void *arg, const char *method, json_t *params)
         double total = json_path_num(params, "dropped");
 
         if (!isnan(total) && total > st->dropped) {
-            fprintf(cli->err, "osdctl: warning: osdetd dropped %.0f syscall events (ring buffer full; %.0f since "
-                              "it started)\n", total - st->dropped, total);
+            fprintf(cli->err, "osdctl: warning: osdetd dropped %.0f %s events (ring buffer full; %.0f since "
+                              "it started)\n", total - st->dropped, st->kind, total);
             st->dropped = total;
         }
         if (cli->json)
             output_json(cli->out, params, 1);
         fflush(cli->err);
     } else if (!strcmp(method, OSD_N_TRACE)) {
+        if (st->left == 0)
+            return; /* --count reached: the rest of a burst is not shown */
         if (!json_is_object(params))
             fputs("osdctl: ignoring a 'trace' notification without params\n", cli->err);
         else if (cli->json)
             output_json(cli->out, params, 1);
+        else if (json_object_get(params, "function"))
+            output_utrace(cli->out, params);
         else
             output_trace(cli->out, params);
+        if (st->left > 0 && --st->left == 0) {
+            fflush(cli->out);
+            return;
+        }
     } else {
         return;
     }
@@ -117,6 +171,8 @@ static int trace_follow(struct trace_state *st)
     int ret;
 
     for (;;) {
+        if (st->left == 0)
+            return OSD_EXIT_OK;
         ret = cli_wait_notification(cli, &msg);
         if (ret)
             break;
@@ -127,10 +183,62 @@ static int trace_follow(struct trace_state *st)
     return ret == CLI_INTERRUPTED ? OSD_EXIT_OK : ret;
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+    follow_interrupted = 1; /* --duration is over: stop as Ctrl-C does */
+}
+
+static void duration_start(double s)
+{
+    struct sigaction sa;
+    struct itimerval it = { { 0, 0 }, { (time_t)s, (suseconds_t)((s - floor(s)) * 1e6) } };
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_alarm; /* no SA_RESTART: the blocking read returns EINTR */
+    sigaction(SIGALRM, &sa, NULL);
+    if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+        it.it_value.tv_usec = 1;
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* The params of a uprobe trace; a relative binary path is made absolute here, where it
+ * means something (the daemon has another working directory). */
+static json_t *uprobe_params(const struct trace_opts *o)
+{
+    const char *colon = strrchr(o->uprobe, ':');
+    char bin[PATH_MAX], real[PATH_MAX], spec[PATH_MAX + 256];
+    size_t blen = (size_t)(colon - o->uprobe);
+    json_t *p;
+
+    snprintf(spec, sizeof(spec), "%s", o->uprobe);
+    if (blen < sizeof(bin) && o->uprobe[0] != '/' && memchr(o->uprobe, '/', blen)) {
+        memcpy(bin, o->uprobe, blen);
+        bin[blen] = '\0';
+        if (realpath(bin, real)) {
+            int n = snprintf(spec, sizeof(spec), "%s%s", real, colon);
+
+            if (n < 0 || (size_t)n >= sizeof(spec)) /* does not fit: the daemon explains */
+                snprintf(spec, sizeof(spec), "%s", o->uprobe);
+        }
+    }
+    p = target_arg_pack(&o->tgt);
+    if (p && json_object_set_new(p, "uprobe", json_string(spec))) {
+        json_decref(p);
+        return NULL;
+    }
+    if (p && o->enter)
+        json_object_set_new(p, "enter", json_string(o->enter));
+    if (p && o->ret)
+        json_object_set_new(p, "return", json_string(o->ret));
+    return p;
+}
+
 int cmd_trace(struct cli *cli, int argc, char **argv)
 {
     struct trace_opts o;
-    struct trace_state st = { .cli = cli };
+    struct trace_state st = { .cli = cli, .left = -1 };
     json_t *params, *res = NULL;
     char why[256];
     int ret;
@@ -142,10 +250,17 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
         return OSD_EXIT_OK;
     }
     cli->json |= o.json;
-    params = target_arg_pack(&o.tgt);
-    if (params && json_object_set_new(params, "syscalls", json_true())) {
-        json_decref(params);
-        params = NULL;
+    st.kind = o.uprobe ? "function" : "syscall";
+    if (o.count)
+        st.left = o.count;
+    if (o.uprobe) {
+        params = uprobe_params(&o);
+    } else {
+        params = target_arg_pack(&o.tgt);
+        if (params && json_object_set_new(params, "syscalls", json_true())) {
+            json_decref(params);
+            params = NULL;
+        }
     }
     if (!params)
         return cli_oom(cli);
@@ -160,10 +275,15 @@ int cmd_trace(struct cli *cli, int argc, char **argv)
         ret = cli_bad_reply(cli, "trace reply does not say 'tracing': true");
         goto out;
     }
-    if (!cli->json)
+    if (!cli->json && o.uprobe)
+        fprintf(cli->err, "osdctl: tracing %s in %s; Ctrl-C stops\n",
+                json_string_value(json_object_get(res, "function")) ?: o.uprobe, target_arg_str(&o.tgt));
+    else if (!cli->json)
         fprintf(cli->err, "osdctl: tracing the syscalls of %s; Ctrl-C stops\n", target_arg_str(&o.tgt));
     fflush(cli->err);
     fflush(cli->out); /* events that came with the reply */
+    if (o.duration > 0)
+        duration_start(o.duration);
     ret = trace_follow(&st);
 out:
     cli->conn.cancel = NULL;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -19,7 +20,7 @@
 
 enum {
     W_CPU = 1, W_MEM, W_NET, W_SYSCALL, W_HEAP, W_NO_CHILDREN, W_THREADS, W_INTERVAL, W_DETECTOR, W_NO_DETECT, W_STRIDE, W_Q, W_CALIB,
-    W_WINDOW, W_EXEC, W_FOLLOW, W_UNIT, W_CGROUP, W_JSON, W_HELP
+    W_WINDOW, W_EXEC, W_FOLLOW, W_UNIT, W_CGROUP, W_JSON, W_HELP, W_UPROBE, W_HEAP_SCOPE
 };
 
 static const struct opt_def watch_defs[] = {
@@ -28,8 +29,9 @@ static const struct opt_def watch_defs[] = {
     { "threads", 0, 0, W_THREADS },  { "interval", 0, 1, W_INTERVAL }, { "detector", 0, 1, W_DETECTOR },
     { "no-detect", 0, 0, W_NO_DETECT }, { "stride", 0, 1, W_STRIDE }, { "q", 0, 1, W_Q },
     { "calib", 0, 1, W_CALIB },      { "window", 0, 1, W_WINDOW },   { "exec", 0, 0, W_EXEC },
+    { "heap-scope", 0, 1, W_HEAP_SCOPE },
     { "follow", 0, 0, W_FOLLOW },    { "unit", 0, 1, W_UNIT },       { "cgroup", 0, 1, W_CGROUP },
-    { "json", 0, 0, W_JSON },        { "help", 'h', 0, W_HELP },
+    { "json", 0, 0, W_JSON },        { "help", 'h', 0, W_HELP },     { "uprobe", 0, 1, W_UPROBE },
     { NULL, 0, 0, 0 },
 };
 
@@ -89,7 +91,11 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
             snprintf(why, whylen, "watch: %s", op.err);
             return -EINVAL;
         case OPTS_POS:
-            if (o->exec) {
+            if (o->heap_scope && !o->heap) {
+        snprintf(why, whylen, "watch: --heap-scope needs --heap");
+        return -EINVAL;
+    }
+    if (o->exec) {
                 /* Everything from CMD on belongs to CMD, options included. */
                 o->cmd = &argv[op.i - 1];
                 goto done;
@@ -109,11 +115,29 @@ int watch_parse(int argc, char **argv, struct watch_opts *o, char *why, size_t w
         case W_HEAP:
             o->heap = 1;
             break;
+        case W_UPROBE:
+            if (!strchr(op.arg, ':') || op.arg[0] == ':' || op.arg[strlen(op.arg) - 1] == ':') {
+                snprintf(why, whylen, "watch: --uprobe must be BINARY:FUNCTION, got '%s'", op.arg);
+                return -EINVAL;
+            }
+            if (o->nuprobes == WATCH_MAX_UPROBES) {
+                snprintf(why, whylen, "watch: at most %d --uprobe options", WATCH_MAX_UPROBES);
+                return -EINVAL;
+            }
+            o->uprobes[o->nuprobes++] = op.arg;
+            break;
         case W_NET:
             o->net = 1;
             break;
         case W_SYSCALL:
             o->syscall = 1;
+            break;
+        case W_HEAP_SCOPE:
+            if (strcmp(op.arg, "tree") && strcmp(op.arg, "process")) {
+                snprintf(why, whylen, "watch: --heap-scope must be tree or process, got '%s'", op.arg);
+                return -EINVAL;
+            }
+            o->heap_scope = op.arg;
             break;
         case W_NO_CHILDREN:
             o->no_children = 1;
@@ -249,6 +273,8 @@ static json_t *watch_params(const struct watch_opts *o)
         goto err;
     if (p && o->heap && json_object_set_new(p, "heap", json_true()))
         goto err;
+    if (p && o->heap_scope && json_object_set_new(p, "heap_scope", json_string(o->heap_scope)))
+        goto err;
     if (p && o->no_children && json_object_set_new(p, "children", json_false()))
         goto err;
     if (p && o->threads && json_object_set_new(p, "threads", json_true()))
@@ -265,6 +291,31 @@ static json_t *watch_params(const struct watch_opts *o)
         goto err;
     if (p && o->window && json_object_set_new(p, "window", json_integer(o->window)))
         goto err;
+    if (p && o->nuprobes) {
+        json_t *a = json_array();
+
+        if (json_object_set_new(p, "uprobes", a))
+            goto err;
+        for (int i = 0; i < o->nuprobes; i++) {
+            /* a relative binary path means something here, not in the daemon */
+            const char *spec = o->uprobes[i], *colon = strrchr(spec, ':');
+            char bin[PATH_MAX], real[PATH_MAX], abs_spec[PATH_MAX + 256];
+            size_t blen = (size_t)(colon - spec);
+
+            if (spec[0] != '/' && blen < sizeof(bin) && memchr(spec, '/', blen)) {
+                memcpy(bin, spec, blen);
+                bin[blen] = '\0';
+                if (realpath(bin, real)) {
+                    int n = snprintf(abs_spec, sizeof(abs_spec), "%s%s", real, colon);
+
+                    if (n > 0 && (size_t)n < sizeof(abs_spec))
+                        spec = abs_spec;
+                }
+            }
+            if (json_array_append_new(a, json_string(spec)))
+                goto err;
+        }
+    }
     return p;
 err:
     json_decref(p);

@@ -12,16 +12,21 @@
 
 struct cli;
 
+#define WATCH_MAX_UPROBES 16
+
 struct watch_opts {
     pid_t pid;              /* 0 with --exec, --unit or --cgroup */
     struct target_arg tgt;  /* the target: pid, unit (--unit or NAME.service) or cgroup (--cgroup or /PATH) */
     int cpu, mem, net, syscall, heap; /* families named; none: the daemon's default (cpu and mem) */
     int no_children, threads;
+    const char *heap_scope; /* "tree" or "process"; NULL: the daemon's default */
     int interval_ms;        /* 0: not given, the daemon's default */
     const char *detector;   /* "spot", "cs", "mad", "none" (--no-detect); NULL: the daemon's default */
     int stride, calib, window;  /* 0: not given */
     double q;               /* 0: not given */
     int exec, follow, json, help;
+    const char *uprobes[WATCH_MAX_UPROBES]; /* --uprobe BINARY:FUNCTION, repeatable */
+    int nuprobes;
     char **cmd;             /* --exec: CMD and its arguments, NULL-terminated (points into argv) */
 };
 
@@ -36,11 +41,13 @@ struct plain_opts {         /* list, status */
 };
 
 #define METRIC_ALL "all"
+#define METRIC_FUNC "func" /* a traced user function's series */
 
 struct series_opts {
     pid_t pid;
     struct target_arg tgt;
-    const char *metric;        /* a name of family_names[], or METRIC_ALL (default "cpu") */
+    const char *metric;        /* a name of family_names[], METRIC_ALL (default "cpu") or METRIC_FUNC */
+    const char *function;      /* --function BINARY:FUNCTION, with METRIC_FUNC */
     int64_t since_s, until_s;  /* durations back from now; -1: not given */
     long long limit;           /* 0: not given */
     enum out_fmt fmt;
@@ -74,7 +81,11 @@ struct threads_opts {
 struct trace_opts {
     pid_t pid;
     struct target_arg tgt;
-    int syscalls;              /* --syscalls: the only kind of trace for now, required */
+    int syscalls;              /* --syscalls; exactly one of it and --uprobe */
+    const char *uprobe;        /* --uprobe BINARY:FUNCTION */
+    const char *enter, *ret;   /* --enter / --return formats (with --uprobe); NULL: the daemon's */
+    long long count;           /* --count N: stop after N events; 0: no limit */
+    double duration;           /* --duration S: stop after S seconds; 0: no limit */
     int json, help;
 };
 

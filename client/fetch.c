@@ -48,7 +48,8 @@ int fetch_series(struct cli *cli, const struct target_arg *tgt, const char *cons
         if (!params || json_object_set_new(params, "metric", json_string(families[i])) ||
             (r->since > 0 && json_object_set_new(params, "since", json_real(r->since))) ||
             (r->until > 0 && json_object_set_new(params, "until", json_real(r->until))) ||
-            (r->limit > 0 && json_object_set_new(params, "limit", json_integer(r->limit)))) {
+            (r->limit > 0 && json_object_set_new(params, "limit", json_integer(r->limit))) ||
+            (r->function && json_object_set_new(params, "function", json_string(r->function)))) {
             json_decref(params);
             ret = cli_oom(cli);
             goto out;

@@ -18,6 +18,7 @@ struct fetch_range {
     double since;      /* epoch s, inclusive; <= 0: from the oldest point */
     double until;      /* epoch s, inclusive; <= 0: to the newest point */
     long long limit;   /* > 0: only the newest limit points */
+    const char *function; /* metric "func": which function (BINARY:FUNCTION) */
 };
 
 /* The points of families[0..n) in range, joined on time when n > 1 (series_merge()).

@@ -78,7 +78,7 @@ int follow_run(struct cli *cli, struct follow *f)
     cli->conn.cancel = &follow_interrupted;
     for (;;) {
         struct fetch_range r = { .since = isfinite(after) ? after + FOLLOW_AFTER_EPS : 0,
-                                 .limit = first ? f->limit : 0 };
+                                 .limit = first ? f->limit : 0, .function = f->function };
         json_t *target = NULL, *reply = NULL, *fresh = NULL;
         double complete, newest, upto;
         int exited, interval_ms;

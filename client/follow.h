@@ -18,6 +18,7 @@ struct follow {
     enum out_fmt fmt;
     double since;          /* epoch s of the first batch; <= 0: all stored points */
     long long limit;       /* first batch only; 0: none */
+    const char *function;  /* metric "func": BINARY:FUNCTION */
     pid_t child;           /* watch --exec: reaped while following; 0: none */
     int child_done;        /* out: the child has ended and child_status is valid */
     int child_status;

@@ -480,6 +480,30 @@ void output_trace(FILE *f, const json_t *ev)
     fputs(")\n", f);
 }
 
+void output_utrace(FILE *f, const json_t *ev)
+{
+    const char *fn = json_string_value(json_object_get(ev, "function"));
+    const char *event = json_string_value(json_object_get(ev, "event"));
+    const char *msg = json_string_value(json_object_get(ev, "message"));
+    const json_t *tid = json_object_get(ev, "tid");
+    const char *colon, *base;
+    char clock[32];
+
+    fmt_clock_us(clock, sizeof(clock), anomaly_num(ev, "time"));
+    fn = fn ? fn : "?";
+    colon = strrchr(fn, ':');
+    base = fn;
+    for (const char *p = fn; colon && p < colon; p++) /* the binary's base name, then :FUNCTION */
+        if (*p == '/')
+            base = p + 1;
+    fprintf(f, "%s ", clock);
+    if (json_is_integer(tid))
+        fprintf(f, "%lld ", (long long)json_integer_value(tid));
+    else
+        fputs("? ", f);
+    fprintf(f, "%s %s %s\n", base, event ? event : "?", msg ? msg : "");
+}
+
 /* Tables ---------------------------------------------------------------------------------- */
 
 int table_init(struct table *t, size_t ncols, const char *const *headers, const char *align)

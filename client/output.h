@@ -48,6 +48,9 @@ void output_anomaly(FILE *f, const json_t *anomaly, int ended);
  * "HH:MM:SS.uuuuuu TID NAME(ARG, ...)" for an enter, "HH:MM:SS.uuuuuu TID NAME = RET" for
  * an exit; a syscall without a name is "syscall_NR". */
 void output_trace(FILE *f, const json_t *ev);
+/* One user-function trace event: "HH:MM:SS.uuuuuu TID BINARY:FUNCTION enter|return MESSAGE",
+ * the binary by its base name. */
+void output_utrace(FILE *f, const json_t *ev);
 
 #define TABLE_MAX_COLS 32
 

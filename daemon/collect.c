@@ -18,6 +18,7 @@
 #include "state.h"
 #include "targets.h"
 #include "thread_stats.h"
+#include "utrace.h"
 
 /* A sweep older than this is re-read; targets ticking together share one read. */
 #define SWEEP_MAX_AGE_NS (20 * 1000 * 1000LL)
@@ -46,6 +47,25 @@ static void heap_add(struct heap_val *to, const struct heap_val *v)
     to->untracked += v->untracked;
 }
 
+/* heap_scope "process": the kernel does not carry per-process probes into forked children,
+ * so members get their own as they are first sampled (calls they make before are missed),
+ * and lose them when reaped. */
+static void heap_scope_member(struct target *t, uint32_t tgid, bool alive, bool reaped)
+{
+    int err;
+
+    if (reaped) {
+        heapmon_detach_pid(t->d->heap, tgid);
+        return;
+    }
+    if (!alive)
+        return;
+    err = heapmon_attach_pid(t->d->heap, tgid, t->id);
+    /* no libc (a static program) or already gone: nothing to probe */
+    if (err && err != -ENOENT && err != -ESRCH)
+        log_warn("heap: cannot attach probes to pid %u of target %u: %s", tgid, t->id, strerror(-err));
+}
+
 /* A member's heap counters: a gone one's are banked (its heap is gone with it), a live
  * one's count towards live bytes and outstanding blocks. */
 static void heap_member(struct target *t, uint32_t tgid, bool alive, bool reaped, struct tick *k)
@@ -54,6 +74,8 @@ static void heap_member(struct target *t, uint32_t tgid, bool alive, bool reaped
 
     if (!t->opts.fam[FAM_HEAP] || !t->d->heap || heapmon_read(t->d->heap, tgid, &v))
         return;
+    if (t->opts.heap_process)
+        heap_scope_member(t, tgid, alive, reaped);
     if (reaped) {
         heap_add(&t->heap_bank, &v);
         heapmon_forget(t->d->heap, tgid, v.allocs > v.frees);
@@ -495,6 +517,7 @@ void target_sample(struct target *t)
         }
         detect_target_tick(t, now_ms);
     }
+    utrace_sample(t, now_ms, t->have_prev && k.mono_ns > t->prev_mono_ns);
     t->net_prev = k.net;
     t->sys_prev = k.sys;
     t->heap_prev = k.heap;

@@ -31,15 +31,29 @@ static const char *const funcs[OSD_HEAP_F_MAX] = {
 struct lib {
     char path[256];
     int users;
+    uint32_t att_id;
+    struct bpf_link *links[NLINKS];
+};
+
+/* Probes attached to one process only (heap_scope "process"). */
+struct proc_att {
+    uint32_t tgid, target_id, att_id;
+    char path[256];
     struct bpf_link *links[NLINKS];
 };
 
 struct heapmon {
     struct heap_bpf *skel;
-    int stats_fd, procs_fd, blocks_fd, stacks_fd, cnt_fd;
+    int stats_fd, procs_fd, blocks_fd, stacks_fd, cnt_fd, live_fd;
+    uint32_t next_att;          /* attachment ids: the probes' cookies (heap.h) */
+    int retiring;               /* attachments a worker thread is still detaching */
+    bool closed;                /* closed while retiring: the last job frees it */
     int ncpu;
     struct lib libs[MAX_LIBS];
     int attached;               /* libs with users */
+    struct proc_att *procs;     /* per-process attachments */
+    size_t nprocs, procs_cap;
+    int exec_users;             /* libs and processes attached: the exec tracepoint's users */
     struct bpf_link *exec_link;
     struct ring_buffer *rb;
     uv_poll_t poll;
@@ -132,6 +146,7 @@ int heapmon_open(uv_loop_t *loop, int watched_fd, heapmon_event_cb cb, void *arg
     hm->blocks_fd = bpf_map__fd(hm->skel->maps.heap_blocks);
     hm->stacks_fd = bpf_map__fd(hm->skel->maps.heap_stacks);
     hm->cnt_fd = bpf_map__fd(hm->skel->maps.heap_counters);
+    hm->live_fd = bpf_map__fd(hm->skel->maps.heap_live);
     bpf_sweep_init(&hm->threads, bpf_map__fd(hm->skel->maps.heap_threads), sizeof(struct thread_key),
                    sizeof(struct heap_thread_val), OSD_HEAP_THREADS);
     hm->rb = ring_buffer__new(bpf_map__fd(hm->skel->maps.heap_events), on_event, hm, NULL);
@@ -157,12 +172,17 @@ err_free:
     return err;
 }
 
-static void lib_detach(struct lib *l)
+static void links_destroy(struct bpf_link **links)
 {
     for (int i = 0; i < NLINKS; i++) {
-        bpf_link__destroy(l->links[i]);
-        l->links[i] = NULL;
+        bpf_link__destroy(links[i]);
+        links[i] = NULL;
     }
+}
+
+static void lib_detach(struct lib *l)
+{
+    links_destroy(l->links);
 }
 
 static void on_poll_closed(uv_handle_t *h)
@@ -173,7 +193,10 @@ static void on_poll_closed(uv_handle_t *h)
     heap_bpf__destroy(hm->skel);
     heap_sym_close(hm->sym);
     bpf_sweep_free(&hm->threads);
-    free(hm);
+    if (hm->retiring)
+        hm->closed = true; /* links_job_done frees it after the last job */
+    else
+        free(hm);
 }
 
 void heapmon_close(struct heapmon *hm)
@@ -182,6 +205,11 @@ void heapmon_close(struct heapmon *hm)
         return;
     for (int i = 0; i < MAX_LIBS; i++)
         lib_detach(&hm->libs[i]);
+    for (size_t i = 0; i < hm->nprocs; i++)
+        links_destroy(hm->procs[i].links);
+    free(hm->procs);
+    hm->procs = NULL;
+    hm->nprocs = 0;
     bpf_link__destroy(hm->exec_link);
     hm->exec_link = NULL;
     uv_close((uv_handle_t *)&hm->poll, on_poll_closed);
@@ -222,7 +250,63 @@ static struct lib *lib_find(struct heapmon *hm, const char *libc)
     return NULL;
 }
 
-static int lib_attach(struct heapmon *hm, struct lib *l)
+/* Destroying a uprobe link waits for the kernel to retire the probe (~0.1-0.2 s each
+ * here): a worker thread does it, so the loop never waits. The probes' attachment id left
+ * `heap_live` first, so they count nothing meanwhile. */
+struct links_job {
+    uv_work_t req;
+    struct heapmon *hm;
+    struct bpf_link *links[NLINKS];
+};
+
+static void links_job_run(uv_work_t *req)
+{
+    links_destroy(((struct links_job *)req->data)->links);
+}
+
+static void links_job_done(uv_work_t *req, int status)
+{
+    struct links_job *j = req->data;
+
+    (void)status;
+    if (--j->hm->retiring == 0 && j->hm->closed)
+        free(j->hm);
+    free(j);
+}
+
+static void links_retire(struct heapmon *hm, uint32_t att_id, struct bpf_link **links)
+{
+    struct links_job *j = malloc(sizeof(*j));
+
+    bpf_map_delete_elem(hm->live_fd, &att_id);
+    if (j) {
+        memcpy(j->links, links, sizeof(j->links));
+        j->req.data = j;
+        j->hm = hm;
+        if (!uv_queue_work(hm->poll.loop, &j->req, links_job_run, links_job_done)) {
+            memset(links, 0, sizeof(j->links));
+            hm->retiring++;
+            return;
+        }
+        free(j);
+    }
+    links_destroy(links); /* no memory or no worker: on the loop after all */
+}
+
+/* A fresh attachment id; tree: for probes on a shared libc. Made live in the kernel
+ * before any probe carrying it is attached. */
+static int att_new(struct heapmon *hm, bool tree, uint32_t *id)
+{
+    __u8 one = 1;
+
+    hm->next_att = hm->next_att % (OSD_HEAP_ATT_TREE - 1) + 1;
+    *id = hm->next_att | (tree ? OSD_HEAP_ATT_TREE : 0);
+    return bpf_map_update_elem(hm->live_fd, id, &one, BPF_ANY) ? -errno : 0;
+}
+
+/* Attaches every probe to path for pid (-1: every process mapping it), each carrying the
+ * attachment id as its cookie; all or none. */
+static int links_attach(struct heapmon *hm, const char *path, pid_t pid, uint32_t att_id, struct bpf_link **links)
 {
     struct bpf_program *entry[OSD_HEAP_F_MAX] = {
         hm->skel->progs.heap_malloc, hm->skel->progs.heap_calloc,        hm->skel->progs.heap_realloc,
@@ -232,25 +316,48 @@ static int lib_attach(struct heapmon *hm, struct lib *l)
 
     for (int f = 0; f < OSD_HEAP_F_MAX; f++) {
         for (int ret = 0; ret < 2; ret++) {
-            LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = funcs[f], .retprobe = ret);
+            LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = funcs[f], .retprobe = ret, .bpf_cookie = att_id);
             struct bpf_program *prog = ret ? hm->skel->progs.heap_alloc_ret : entry[f];
 
             if (ret && f == OSD_HEAP_F_FREE)
                 continue;
-            /* pid -1: every process mapping this libc; `watched` filters in the kernel,
-             * so forked children of a target are covered without re-attaching */
-            l->links[k] = bpf_program__attach_uprobe_opts(prog, -1, l->path, 0, &o);
-            if (!l->links[k]) {
+            links[k] = bpf_program__attach_uprobe_opts(prog, pid, path, 0, &o);
+            if (!links[k]) {
                 int err = -errno;
-                log_warn("heap: cannot attach %s%s in %s: %s", ret ? "uretprobe " : "uprobe ", funcs[f], l->path,
-                         strerror(-err));
-                lib_detach(l);
+                log_warn("heap: cannot attach %s%s in %s (pid %d): %s", ret ? "uretprobe " : "uprobe ", funcs[f],
+                         path, (int)pid, strerror(-err));
+                links_destroy(links);
                 return err ? err : -EINVAL;
             }
             k++;
         }
     }
     return 0;
+}
+
+/* The exec tracepoint runs while any probe is attached. */
+static int exec_get(struct heapmon *hm)
+{
+    if (hm->exec_users++ > 0)
+        return 0;
+    /* calls entered under an earlier attach may never have returned through us */
+    hm->skel->bss->heap_gen++;
+    hm->exec_link = bpf_program__attach(hm->skel->progs.heap_exec);
+    if (!hm->exec_link) {
+        int err = -errno;
+        hm->exec_users--;
+        log_warn("heap: cannot attach the exec tracepoint: %s", strerror(-err));
+        return err ? err : -EINVAL;
+    }
+    return 0;
+}
+
+static void exec_put(struct heapmon *hm)
+{
+    if (hm->exec_users > 0 && --hm->exec_users == 0) {
+        bpf_link__destroy(hm->exec_link);
+        hm->exec_link = NULL;
+    }
 }
 
 int heapmon_use(struct heapmon *hm, const char *libc)
@@ -267,23 +374,17 @@ int heapmon_use(struct heapmon *hm, const char *libc)
             l = &hm->libs[i];
     if (!l)
         return -EMFILE;
-    if (!hm->attached) {
-        /* calls entered under an earlier attach may never have returned through us */
-        hm->skel->bss->heap_gen++;
-        hm->exec_link = bpf_program__attach(hm->skel->progs.heap_exec);
-        if (!hm->exec_link) {
-            err = -errno;
-            log_warn("heap: cannot attach the exec tracepoint: %s", strerror(-err));
-            return err ? err : -EINVAL;
-        }
-    }
+    if ((err = exec_get(hm)))
+        return err;
     snprintf(l->path, sizeof(l->path), "%s", libc);
-    err = lib_attach(hm, l);
+    /* pid -1: every process mapping this libc; `watched` filters in the kernel, so forked
+     * children of a target are covered without re-attaching */
+    err = att_new(hm, true, &l->att_id);
+    if (!err)
+        err = links_attach(hm, l->path, -1, l->att_id, l->links);
     if (err) {
-        if (!hm->attached) {
-            bpf_link__destroy(hm->exec_link);
-            hm->exec_link = NULL;
-        }
+        bpf_map_delete_elem(hm->live_fd, &l->att_id);
+        exec_put(hm);
         return err;
     }
     l->users = 1;
@@ -300,13 +401,75 @@ void heapmon_release(struct heapmon *hm, const char *libc)
 
     if (!l || --l->users > 0)
         return;
-    lib_detach(l);
+    links_retire(hm, l->att_id, l->links);
     log_info("heap: probes detached from %s", l->path);
     l->path[0] = '\0';
-    if (--hm->attached == 0) {
-        bpf_link__destroy(hm->exec_link);
-        hm->exec_link = NULL;
+    hm->attached--;
+    exec_put(hm);
+}
+
+static struct proc_att *proc_find(struct heapmon *hm, uint32_t tgid)
+{
+    for (size_t i = 0; i < hm->nprocs; i++)
+        if (hm->procs[i].tgid == tgid)
+            return &hm->procs[i];
+    return NULL;
+}
+
+int heapmon_attach_pid(struct heapmon *hm, uint32_t tgid, uint32_t target_id)
+{
+    struct proc_att *p;
+    char libc[256];
+    int err;
+
+    if (proc_find(hm, tgid))
+        return 0;
+    if ((err = heapmon_find_libc((pid_t)tgid, libc, sizeof(libc))))
+        return err;
+    if (hm->nprocs == hm->procs_cap) {
+        size_t nc = hm->procs_cap ? hm->procs_cap * 2 : 16;
+        struct proc_att *np = realloc(hm->procs, nc * sizeof(*np));
+        if (!np)
+            return -ENOMEM;
+        hm->procs = np;
+        hm->procs_cap = nc;
     }
+    p = &hm->procs[hm->nprocs];
+    memset(p, 0, sizeof(*p));
+    p->tgid = tgid;
+    p->target_id = target_id;
+    snprintf(p->path, sizeof(p->path), "%s", libc);
+    if ((err = exec_get(hm)))
+        return err;
+    /* the kernel plants the breakpoints in this process's memory only: others never trap */
+    err = att_new(hm, false, &p->att_id);
+    if (!err)
+        err = links_attach(hm, p->path, (pid_t)tgid, p->att_id, p->links);
+    if (err) {
+        bpf_map_delete_elem(hm->live_fd, &p->att_id);
+        exec_put(hm);
+        return err;
+    }
+    hm->nprocs++;
+    return 0;
+}
+
+void heapmon_detach_pid(struct heapmon *hm, uint32_t tgid)
+{
+    struct proc_att *p = proc_find(hm, tgid);
+
+    if (!p)
+        return;
+    links_retire(hm, p->att_id, p->links);
+    *p = hm->procs[--hm->nprocs];
+    exec_put(hm);
+}
+
+void heapmon_detach_target(struct heapmon *hm, uint32_t target_id)
+{
+    for (size_t i = hm->nprocs; i-- > 0;)
+        if (hm->procs[i].target_id == target_id)
+            heapmon_detach_pid(hm, hm->procs[i].tgid);
 }
 
 int heapmon_read(struct heapmon *hm, uint32_t tgid, struct heap_val *out)
@@ -425,7 +588,8 @@ json_t *heapmon_status(struct heapmon *hm)
         if (hm->libs[i].users)
             json_array_append_new(libs, json_pack("{s:s, s:i}", "path", hm->libs[i].path, "targets",
                                                   hm->libs[i].users));
-    return json_pack("{s:b, s:o, s:I, s:i, s:I, s:I, s:I, s:I}", "attached", hm->attached > 0, "libc", libs,
+    return json_pack("{s:b, s:o, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:I}", "attached", hm->exec_users > 0, "libc", libs,
+                     "processes", (json_int_t)hm->nprocs, "retiring", (json_int_t)hm->retiring,
                      "outstanding", (json_int_t)map_entries(hm->blocks_fd, sizeof(struct heap_key)),
                      "outstanding_max", OSD_HEAP_BLOCKS, "map_full",
                      (json_int_t)heapmon_counter(hm, OSD_HEAP_CNT_BLOCKS_FULL), "procs_full",

@@ -1,5 +1,5 @@
 /* collect_heap.h - owns the heap BPF object: uprobes on the libc of watched processes
- * (attached once per distinct libc path while some target uses it), per-process heap
+ * (attached once per distinct libc path while some target uses it, or per process), per-process heap
  * counters, and misuse events (ring buffer polled on the loop) with symbolised stacks. */
 #ifndef OSD_COLLECT_HEAP_H
 #define OSD_COLLECT_HEAP_H
@@ -24,6 +24,12 @@ int heapmon_find_libc(pid_t pid, char *libc, size_t len);
 /* Attaches the probes to that libc on its first user; negative errno on failure. */
 int heapmon_use(struct heapmon *hm, const char *libc);
 void heapmon_release(struct heapmon *hm, const char *libc);
+/* heap_scope "process": the probes in one process only (its own libc), so no other process
+ * traps; 0 if already attached, -ENOENT if it maps no libc, -ESRCH if it is gone. Children
+ * are not covered by the kernel: the caller attaches them as they become members. */
+int heapmon_attach_pid(struct heapmon *hm, uint32_t tgid, uint32_t target_id);
+void heapmon_detach_pid(struct heapmon *hm, uint32_t tgid);
+void heapmon_detach_target(struct heapmon *hm, uint32_t target_id); /* every process it attached */
 /* A process's cumulative counters summed over CPUs (zeros if it has none). */
 int heapmon_read(struct heapmon *hm, uint32_t tgid, struct heap_val *out);
 /* Drops what the kernel keeps for a process that is gone or no longer watched. */

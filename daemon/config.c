@@ -37,14 +37,15 @@ json_t *config_json(const struct config *c)
 {
     static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
 
-    return json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:f, s:I, s:i}", "socket", c->socket,
+    return json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:f, s:I, s:s, s:i}", "socket", c->socket,
                      "state_dir", c->state_dir, "interval_ms", c->interval_ms, "ring_capacity",
                      (json_int_t)c->ring_capacity, "retention_s", c->retention_s, "max_targets", c->max_targets,
                      "max_clients", c->max_clients, "log_level", levels[c->log_level & 7], "detector",
                      c->detect.on ? det_kind_name(c->detect.kind) : "none", "detect_stride",
                      (json_int_t)c->detect.stride, "detect_calib", (json_int_t)c->detect.calib, "detect_window",
                      (json_int_t)c->detect.window, "detect_q", c->detect.q, "anomaly_history",
-                     (json_int_t)c->anomaly_history, "syscall_latency_sample", c->syscall_latency_sample);
+                     (json_int_t)c->anomaly_history, "heap_scope", c->heap_process ? "process" : "tree",
+                     "syscall_latency_sample", c->syscall_latency_sample);
 }
 
 static int get_real(json_t *v, const char *key, double lo, double hi, double *out, char *err, size_t errlen)
@@ -137,6 +138,14 @@ int config_parse(struct config *c, const char *text, char *err, size_t errlen)
                 ret = -EINVAL;
             } else {
                 n.detect.on = true;
+            }
+        } else if (!strcmp(key, "heap_scope")) {
+            const char *name = json_string_value(v);
+            if (!name || (strcmp(name, "tree") && strcmp(name, "process"))) {
+                snprintf(err, errlen, "key 'heap_scope' must be \"tree\" or \"process\"");
+                ret = -EINVAL;
+            } else {
+                n.heap_process = !strcmp(name, "process");
             }
         } else if (!strcmp(key, "detect_stride")) {
             ret = get_int(v, key, 1, 100000, &x, err, errlen);

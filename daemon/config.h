@@ -3,6 +3,7 @@
 #ifndef OSD_CONFIG_H
 #define OSD_CONFIG_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "detect_feed.h"
@@ -19,6 +20,7 @@ struct config {
     struct detect_opts detect; /* defaults of new targets */
     size_t anomaly_history;    /* anomalies kept in memory (the log keeps all) */
     int syscall_latency_sample; /* syscall latency measured for 1 call in N (1: every call) */
+    bool heap_process;         /* default heap_scope of new targets: "process" (else "tree") */
 };
 
 void config_defaults(struct config *c);

@@ -13,6 +13,8 @@ struct procmon;
 struct netmon;
 struct sysmon;
 struct heapmon;
+struct upmon;
+struct utrace;
 struct target;
 struct rpc_server;
 struct detect_worker;
@@ -35,7 +37,9 @@ struct daemon {
     struct netmon *net;        /* NULL: network counting unavailable (net_error says why) */
     struct sysmon *sys;        /* NULL: syscall counting unavailable */
     struct heapmon *heap;      /* NULL: heap collection unavailable (heap_error says why) */
-    char net_error[200], sys_error[128], heap_error[128];
+    struct upmon *up;          /* NULL until a user function is traced (up_error says why if it failed) */
+    struct utrace *ut;         /* the probes of traced user functions (utrace.c) */
+    char net_error[200], sys_error[128], heap_error[128], up_error[128];
     struct target *targets;    /* list head, newest last (see targets.c) */
     int ntargets;
     uint32_t next_target_id;

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elf_tables.h"
+
 #define SYM_CACHE 16
 #define MAX_MAPS 4096
 
@@ -131,8 +133,7 @@ static int file_load(struct elf_file *f, const char *path, const struct stat *st
     int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
     struct fsym *syms = NULL;
     size_t n = 0, cap = 0, nph = 0, m = 0;
-    Elf_Scn *scn = NULL, *symtab = NULL, *dynsym = NULL;
-    GElf_Shdr sh_sym, sh_dyn;
+    struct elf_tables tb;
     Elf *e;
 
     if (fd < 0)
@@ -142,20 +143,12 @@ static int file_load(struct elf_file *f, const char *path, const struct stat *st
         err = -ENOEXEC;
         goto out;
     }
-    while ((scn = elf_nextscn(e, scn))) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(scn, &sh))
-            continue;
-        if (sh.sh_type == SHT_SYMTAB)
-            symtab = scn, sh_sym = sh;
-        else if (sh.sh_type == SHT_DYNSYM)
-            dynsym = scn, sh_dyn = sh;
-    }
+    elf_tables_find(e, &tb);
     /* .symtab has every function (static ones too) when the file is not stripped */
-    if (symtab)
-        err = add_symtab(e, symtab, &sh_sym, &syms, &n, &cap);
-    if (!err && dynsym)
-        err = add_symtab(e, dynsym, &sh_dyn, &syms, &n, &cap);
+    if (tb.symtab)
+        err = add_symtab(e, tb.symtab, &tb.sh_sym, &syms, &n, &cap);
+    if (!err && tb.dynsym)
+        err = add_symtab(e, tb.dynsym, &tb.sh_dyn, &syms, &n, &cap);
     if (err)
         goto out;
     qsort(syms, n, sizeof(*syms), cmp_sym);

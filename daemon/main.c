@@ -16,6 +16,7 @@
 #include "collect_heap.h"
 #include "collect_net.h"
 #include "collect_procmon.h"
+#include "utrace.h"
 #include "collect_syscall.h"
 #include "daemon.h"
 #include "detect.h"
@@ -120,6 +121,7 @@ static void daemon_stop(struct daemon *d)
     d->sys = NULL;
     heapmon_close(d->heap);
     d->heap = NULL;
+    utrace_close(d); /* after the targets: their probes are detached by then */
     detect_stop(d->worker);
     d->worker = NULL;
     rpc_server_stop(d->rpc);

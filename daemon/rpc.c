@@ -17,6 +17,7 @@
 #include "linebuf.h"
 #include "log.h"
 #include "osd_proto.h"
+#include "utrace.h"
 
 #define PAUSE_QUEUE_BYTES (8u << 20)   /* stop reading a client with this much unsent */
 #define RESUME_QUEUE_BYTES (1u << 20)
@@ -37,6 +38,7 @@ struct rpc_conn {
     struct anomaly_filter sub; /* empty: every target */
     uid_t uid;     /* peer credentials, read once at accept */
     uint32_t trace_id; /* target whose syscalls stream to this connection; 0: none */
+    struct utracer *utracer; /* the user function this connection traces; NULL: none */
 };
 
 struct rpc_server {
@@ -87,6 +89,9 @@ static void client_close(struct rpc_conn *c)
     set_backlog(c, 0);
     if (c->trace_id)
         target_trace_release(s->d, c->trace_id);
+    if (c->utracer)
+        utrace_release(s->d, c->utracer);
+    c->utracer = NULL;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -402,10 +407,26 @@ int rpc_conn_trace(struct rpc_conn *c, uint32_t target_id)
 {
     if (!c)
         return -EINVAL;
-    if (c->trace_id)
+    if (c->trace_id || c->utracer)
         return -EBUSY;
     c->trace_id = target_id;
     return 0;
+}
+
+bool rpc_conn_tracing(const struct rpc_conn *c)
+{
+    return c && (c->trace_id || c->utracer);
+}
+
+void rpc_conn_set_utracer(struct rpc_conn *c, struct utracer *u)
+{
+    c->utracer = u;
+}
+
+void rpc_conn_notify(struct rpc_conn *c, const char *method, json_t *params)
+{
+    if (!c->closing)
+        client_send(c, json_pack("{s:s, s:s, s:O}", "jsonrpc", "2.0", "method", method, "params", params));
 }
 
 void rpc_server_notify_trace(struct rpc_server *s, const char *method, json_t *params, uint32_t target_id)

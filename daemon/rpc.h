@@ -3,6 +3,7 @@
 #ifndef OSD_RPC_H
 #define OSD_RPC_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,6 +14,7 @@
 struct daemon;
 struct rpc_server;
 struct rpc_conn;
+struct utracer;
 
 /* Listens on cfg.socket, or on the socket-activated fd when systemd passed one. */
 int rpc_server_start(struct daemon *d, struct rpc_server **out);
@@ -32,6 +34,14 @@ size_t rpc_server_subscribers(const struct rpc_server *s);
 /* Makes the connection a trace stream of a target (by id); released when it closes. 0
  * or -EBUSY if it already traces. */
 int rpc_conn_trace(struct rpc_conn *c, uint32_t target_id);
+/* Does the connection already stream a trace (syscalls or a user function)? */
+bool rpc_conn_tracing(const struct rpc_conn *c);
+/* Makes the connection the stream of a user-function tracer (utrace.c), which
+ * utrace_release() ends when the connection closes. */
+void rpc_conn_set_utracer(struct rpc_conn *c, struct utracer *u);
+/* Sends one notification to this connection (it may be closed on the spot if it does not
+ * read: see rpc.c). */
+void rpc_conn_notify(struct rpc_conn *c, const char *method, json_t *params);
 /* Sends a notification to every connection tracing the target. */
 void rpc_server_notify_trace(struct rpc_server *s, const char *method, json_t *params, uint32_t target_id);
 /* targets.c: a tracing connection of the target went away. */

@@ -19,6 +19,7 @@
 #include "rpc_select.h"
 #include "procfs.h"
 #include "targets.h"
+#include "utrace.h"
 
 /* Counts and bytes print as integers, rates and percentages as reals. */
 static json_t *number_json(double v)
@@ -43,6 +44,8 @@ static json_t *target_json(const struct target *t)
         for (size_t c = 0; c < fd->ncols; c++)
             json_object_set_new(last, fd->cols[c], number_json(t->last[f][c]));
     }
+    if (t->opts.fam[FAM_HEAP])
+        json_object_set_new(opts, "heap_scope", json_string(t->opts.heap_process ? "process" : "tree"));
     if (t->det.o.on)
         json_object_set_new(opts, "detect",
                             json_pack("{s:s, s:I, s:f, s:I, s:I}", "detector", det_kind_name(t->det.o.kind), "stride",
@@ -59,13 +62,13 @@ static json_t *target_json(const struct target *t)
         json_object_set_new(det, "last_score", number_json(t->det.last_score > 1e300 ? 1e300 : t->det.last_score));
         json_object_set_new(det, "threshold", number_json(t->det.last_threshold));
     }
-    return json_pack("{s:i, s:o, s:o, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o}", "pid", (int)t->pid, "cgroup",
+    return json_pack("{s:i, s:o, s:o, s:s, s:s, s:f, s:o, s:I, s:I, s:o, s:o, s:o, s:o}", "pid", (int)t->pid, "cgroup",
                      target_is_cgroup(t) ? json_string(t->cgroup) : json_null(), "unit",
                      t->unit[0] ? json_string(t->unit) : json_null(), "comm", t->comm,
                      "state", t->state == TARGET_RUNNING ? "running" : "exited", "watched_at", t->watched_at,
                      "exited_at", t->state == TARGET_EXITED ? json_real(t->exited_at) : json_null(), "members",
                      (json_int_t)t->nmembers, "samples", (json_int_t)target_samples(t), "options", opts, "last", last,
-                     "detection", det);
+                     "detection", det, "functions", utrace_functions_json(t));
 }
 
 /* The detection params of `watch`; absent ones keep the configured defaults. */
@@ -176,17 +179,59 @@ static void watch_error(struct daemon *d, const struct watch_opts *o, int err, c
     }
 }
 
+static void uprobe_fail(struct daemon *d, struct rpc_error *e, int err, const char *field, const char *spec,
+                        const char *why);
+
+/* watch's `uprobes`: each function counted for the target's whole life. */
+static int watch_uprobes(struct daemon *d, struct target *t, json_t *uprobes, struct rpc_error *e)
+{
+    for (size_t i = 0; i < json_array_size(uprobes); i++) {
+        const char *spec = json_string_value(json_array_get(uprobes, i));
+        struct uprobe_spec s;
+        char why[512] = "";
+        int err = utrace_resolve(t->pid, spec, true, &s, why, sizeof(why));
+
+        if (!err)
+            err = utrace_hold(t, &s);
+        if (err) {
+            uprobe_fail(d, e, err, "uprobes", err == -EMFILE || err == -ENOSPC ? spec : s.name, why[0] ? why : NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* heap_scope: "tree" (probes on the shared libc, children covered from their first call)
+ * or "process" (probes in the members only; see proto/osd-rpc.md). */
+static int heap_scope_param(json_t *p, struct watch_opts *o, struct rpc_error *e)
+{
+    json_t *v = json_object_get(p, "heap_scope");
+    const char *s = json_string_value(v);
+
+    if (!v)
+        return 0;
+    if (!s || (strcmp(s, "tree") && strcmp(s, "process")))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "heap_scope", "param 'heap_scope' must be \"tree\" or \"process\"");
+    if (!o->fam[FAM_HEAP])
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "heap_scope", "'heap_scope' needs 'heap'");
+    o->heap_process = !strcmp(s, "process");
+    return 0;
+}
+
 static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
     static const char *const allowed[] = { "pid",    "cgroup", "unit",        "cpu",      "mem",    "net",
                                            "syscall", "heap",  "children",    "threads",  "interval_ms",
-                                           "detector", "stride", "q",         "calib",    "window", NULL };
-    struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c) };
+                                           "detector", "stride", "q",         "calib",    "window", "uprobes",
+                                           "heap_scope", NULL };
+    struct watch_opts o = { .children = true, .interval_ms = d->cfg.interval_ms, .uid = rpc_conn_uid(c),
+                            .heap_process = d->cfg.heap_process };
     bool present[FAM_MAX] = { false }, any = false, none = true;
     struct target *t, *cg_owner = NULL;
     struct target_sel sel;
     struct cgroup_ref cg;
     char who[CGROUP_PATH_MAX + 16], msg[CGROUP_PATH_MAX * 2 + 256];
+    json_t *uprobes;
     long long iv;
     pid_t owner = 0;
     int err;
@@ -212,9 +257,23 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
         rpc_fail(e, OSD_E_INVALID_PARAMS, "cpu", "nothing to collect: enable 'cpu', 'mem', 'net', 'syscall' or 'heap'");
         return NULL;
     }
+    if (heap_scope_param(p, &o, e))
+        return NULL;
     if (o.threads && !o.fam[FAM_CPU]) {
         rpc_fail(e, OSD_E_INVALID_PARAMS, "threads", "'threads' needs 'cpu'");
         return NULL;
+    }
+    uprobes = json_object_get(p, "uprobes");
+    if (uprobes && (!json_is_array(uprobes) || json_array_size(uprobes) > UTRACE_FUNCS_PER_TARGET)) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobes", "param 'uprobes' must be an array of at most %d "
+                 "\"BINARY:FUNCTION\" strings", UTRACE_FUNCS_PER_TARGET);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(uprobes); i++) {
+        if (!json_is_string(json_array_get(uprobes, i))) {
+            rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobes", "param 'uprobes' must hold \"BINARY:FUNCTION\" strings");
+            return NULL;
+        }
     }
     if (sel.pid) {
         snprintf(who, sizeof(who), "pid %d", (int)sel.pid);
@@ -231,6 +290,10 @@ static json_t *m_watch(struct daemon *d, struct rpc_conn *c, json_t *p, struct r
     }
     if (err) {
         watch_error(d, &o, err, &sel, who, owner, cg_owner, e);
+        return NULL;
+    }
+    if (watch_uprobes(d, t, uprobes, e)) {
+        target_unwatch(t); /* all or nothing */
         return NULL;
     }
     daemon_notify_status(d);
@@ -378,13 +441,13 @@ static json_t *m_status(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
                        (json_int_t)alerts_count(d->alerts), "subscribers",
                        (json_int_t)rpc_server_subscribers(d->rpc), "log", alerts_path(d->alerts), "log_errors",
                        (json_int_t)alerts_log_errors(d->alerts));
-    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
+    return json_pack("{s:s, s:i, s:f, s:s, s:i, s:i, s:i, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:i, s:I, s:i, s:i, s:i}}",
                      "version", OSD_VERSION, "pid", (int)getpid(), "uptime_s",
                      (double)(mono_ns() - d->started_mono_ns) / 1e9, "socket", d->cfg.socket, "targets", d->ntargets,
                      "targets_running", running, "targets_exited", exited, "clients",
                      (json_int_t)rpc_server_clients(d->rpc), "memory", "rss_bytes", (json_int_t)self_rss_bytes(),
                      "series_bytes", (json_int_t)series_bytes, "series_capacity_bytes", (json_int_t)series_cap, "bpf", bpf, "net", net_status(d), "syscall",
-                     sys_status(d), "heap", heap_status(d), "detection", detect, "config", "interval_ms",
+                     sys_status(d), "heap", heap_status(d), "uprobe", utrace_status(d), "detection", detect, "config", "interval_ms",
                      d->cfg.interval_ms, "ring_capacity", (json_int_t)d->cfg.ring_capacity, "retention_s",
                      d->cfg.retention_s, "max_targets", d->cfg.max_targets, "max_clients", d->cfg.max_clients);
 }
@@ -418,10 +481,51 @@ static json_t *series_json(const struct series *s, const struct family_desc *fd,
     return json_pack("{s:o, s:o}", "columns", columns, "points", points);
 }
 
+static json_t *series_func(struct target *t, const char *function, double since, double until, long long limit,
+                           struct rpc_error *e)
+{
+    static const struct family_desc fd = { OSD_METRIC_FUNC, NULL, UF_NCOLS, NULL, 0, true };
+    struct family_desc d = fd;
+    struct uprobe_spec s;
+    struct ufunc *f = NULL;
+    char why[512];
+    json_t *r;
+
+    d.cols = utrace_cols();
+    if (!function) {
+        json_t *names = utrace_functions_json(t);
+        char *list = json_dumps(names, JSON_COMPACT);
+
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function", "metric 'func' needs 'function' (BINARY:FUNCTION); traced: %s",
+                 list ? list : "?");
+        free(list);
+        json_decref(names);
+        return NULL;
+    }
+    /* the name as trace would have written it (absolute, symlinks resolved) */
+    if (!(f = utrace_find(t, function)) && !utrace_resolve(t->pid, function, false, &s, why, sizeof(why)))
+        f = utrace_find(t, s.name);
+    if (!f) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function",
+                 "target %d has no series of '%s' (trace it first: trace with 'uprobe', or watch with 'uprobes')",
+                 (int)t->pid, function);
+        return NULL;
+    }
+    r = series_json(&f->s, &d, since, until, limit);
+    json_object_set_new(r, "pid", json_integer(t->pid));
+    json_object_set_new(r, "metric", json_string(OSD_METRIC_FUNC));
+    json_object_set_new(r, "function", json_string(f->name));
+    json_object_set_new(r, "attached", json_boolean(f->slot >= 0));
+    json_object_set_new(r, "interval_ms", json_integer(t->opts.interval_ms));
+    json_object_set_new(r, "state", json_string(t->state == TARGET_RUNNING ? "running" : "exited"));
+    return r;
+}
+
 static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "cgroup", "unit", "metric", "since", "until", "limit", NULL };
-    const char *metric = NULL;
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "metric", "function", "since", "until", "limit",
+                                           NULL };
+    const char *metric = NULL, *function = NULL;
     double since = 0, until = 1e16;
     long long limit = 0;
     struct target *t;
@@ -430,11 +534,18 @@ static json_t *m_series(struct daemon *d, struct rpc_conn *c, json_t *p, struct 
 
     if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) || param_string(p, "metric", true, &metric, e) ||
         param_number(p, "since", &since, NULL, e) || param_number(p, "until", &until, NULL, e) ||
-        param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e))
+        param_int(p, "limit", false, 1, 1LL << 40, &limit, NULL, e) ||
+        param_string(p, "function", false, &function, e))
         return NULL;
+    if (!strcmp(metric, OSD_METRIC_FUNC))
+        return series_func(t, function, since, until, limit, e);
+    if (function) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "function", "'function' goes with metric 'func'");
+        return NULL;
+    }
     f = family_find(metric);
     if (f < 0) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net, syscall or heap)",
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "metric", "unknown metric '%s' (expected cpu, mem, net, syscall, heap or func)",
                  metric);
         return NULL;
     }
@@ -782,18 +893,103 @@ static json_t *m_syscalls(struct daemon *d, struct rpc_conn *c, json_t *p, struc
     return r;
 }
 
+/* A uprobe error of utrace_resolve()/utrace_start() as a reply. */
+static void uprobe_fail(struct daemon *d, struct rpc_error *e, int err, const char *field, const char *spec,
+                        const char *why)
+{
+    switch (err) {
+    case -EMFILE:
+        rpc_fail(e, OSD_E_LIMIT, field, "too many uprobes: all %d probe slots are in use (see status.uprobe)",
+                 OSD_UP_SLOTS);
+        break;
+    case -ENOSPC:
+        rpc_fail(e, OSD_E_LIMIT, field, "too many traced functions for this target (at most %d)",
+                 UTRACE_FUNCS_PER_TARGET);
+        break;
+    case -ENOTSUP:
+        rpc_fail(e, OSD_E_BPF, field, "uprobes need BPF, which is unavailable: %s", d->up_error);
+        break;
+    case -ENOMEM:
+        rpc_fail(e, OSD_E_INTERNAL, field, "out of memory");
+        break;
+    default:
+        if (why)
+            rpc_fail(e, OSD_E_INVALID_PARAMS, field, "param '%s': %s", field, why);
+        else
+            rpc_fail(e, OSD_E_BPF, field, "cannot attach the uprobe to %s: %s", spec, strerror(-err));
+    }
+}
+
+/* Parses --enter/--return formats; defaults name the function. */
+static int uprobe_formats(json_t *p, const struct uprobe_spec *s, struct ufmt *enter, struct ufmt *ret,
+                          struct rpc_error *e)
+{
+    const char *fe = NULL, *fr = NULL;
+    char def[UTRACE_FUNC_MAX + 32], why[256];
+
+    if (param_string(p, "enter", false, &fe, e) || param_string(p, "return", false, &fr, e))
+        return -1;
+    snprintf(def, sizeof(def), "enter %s", s->func);
+    if (ufmt_parse(fe ? fe : def, false, enter, why, sizeof(why)))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "enter", "param 'enter': %s", why);
+    snprintf(def, sizeof(def), "return %s ret=%%ld retval", s->func);
+    if (ufmt_parse(fr ? fr : def, true, ret, why, sizeof(why)))
+        return rpc_fail(e, OSD_E_INVALID_PARAMS, "return", "param 'return': %s", why);
+    return 0;
+}
+
+static json_t *trace_uprobe(struct daemon *d, struct rpc_conn *c, struct target *t, json_t *p, const char *spec,
+                            struct rpc_error *e)
+{
+    struct uprobe_spec s;
+    struct ufmt enter, ret;
+    char why[512] = "";
+    int err;
+
+    if (!c || rpc_conn_tracing(c)) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "pid", "this connection already traces a target; open another one");
+        return NULL;
+    }
+    err = utrace_resolve(t->pid, spec, true, &s, why, sizeof(why));
+    if (err) {
+        uprobe_fail(d, e, err, "uprobe", spec, why);
+        return NULL;
+    }
+    if (uprobe_formats(p, &s, &enter, &ret, e))
+        return NULL;
+    err = utrace_start(t, &s, &enter, &ret, c);
+    if (err) {
+        uprobe_fail(d, e, err, "uprobe", s.name, NULL);
+        return NULL;
+    }
+    return json_pack("{s:b, s:i, s:s, s:s, s:s}", "tracing", 1, "pid", (int)t->pid, "function", s.name, "enter",
+                     enter.text, "return", ret.text);
+}
+
 static json_t *m_trace(struct daemon *d, struct rpc_conn *c, json_t *p, struct rpc_error *e)
 {
-    static const char *const allowed[] = { "pid", "cgroup", "unit", "syscalls", NULL };
+    static const char *const allowed[] = { "pid", "cgroup", "unit", "syscalls", "uprobe", "enter", "return", NULL };
     bool syscalls = false, present;
+    const char *uprobe = NULL;
     struct target *t;
     json_t *r;
 
     if (params_only(p, allowed, e) || !(t = rpc_get_target(d, c, p, e)) ||
-        param_bool(p, "syscalls", &syscalls, &present, e))
+        param_bool(p, "syscalls", &syscalls, &present, e) || param_string(p, "uprobe", false, &uprobe, e))
         return NULL;
+    if (syscalls && uprobe) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "uprobe", "trace either 'syscalls' or one 'uprobe', not both");
+        return NULL;
+    }
+    if (uprobe)
+        return trace_uprobe(d, c, t, p, uprobe, e);
+    if (json_object_get(p, "enter") || json_object_get(p, "return")) {
+        rpc_fail(e, OSD_E_INVALID_PARAMS, json_object_get(p, "enter") ? "enter" : "return",
+                 "'enter' and 'return' go with 'uprobe'");
+        return NULL;
+    }
     if (!syscalls) {
-        rpc_fail(e, OSD_E_INVALID_PARAMS, "syscalls", "say what to trace: 'syscalls': true");
+        rpc_fail(e, OSD_E_INVALID_PARAMS, "syscalls", "say what to trace: 'syscalls': true or 'uprobe': \"BINARY:FUNCTION\"");
         return NULL;
     }
     if (!t->opts.fam[FAM_SYSCALL]) {

@@ -29,6 +29,8 @@ static json_t *target_state(const struct target *t)
                      "detector", det_kind_name(t->opts.detect.kind), "stride", (json_int_t)t->opts.detect.stride, "q",
                      t->opts.detect.q, "calib", (json_int_t)t->opts.detect.calib, "window",
                      (json_int_t)t->opts.detect.window);
+    if (o && t->opts.heap_process) /* absent in older files: "tree" */
+        json_object_set_new(o, "heap_scope", json_string("process"));
     /* cgroup targets (pid 0) add these two; files without them are pid targets */
     if (o && target_is_cgroup(t)) {
         json_object_set_new(o, "cgroup", json_string(t->cgroup));
@@ -162,6 +164,7 @@ static int restore_one(struct daemon *d, json_t *o)
         w.fam[f] = json_is_true(json_object_get(fam, family_desc(f)->name));
     w.children = json_is_true(json_object_get(o, "children"));
     w.threads = json_is_true(json_object_get(o, "threads"));
+    w.heap_process = !strcmp(json_string_value(json_object_get(o, "heap_scope")) ?: "tree", "process");
     w.interval_ms = (int)json_integer_value(json_object_get(o, "interval_ms"));
     w.uid = (uid_t)json_integer_value(json_object_get(o, "uid"));
     w.detect = d->cfg.detect;

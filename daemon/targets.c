@@ -15,6 +15,7 @@
 #include "log.h"
 #include "procfs.h"
 #include "state.h"
+#include "utrace.h"
 
 struct target *target_find(struct daemon *d, pid_t pid)
 {
@@ -54,6 +55,8 @@ size_t target_series_bytes(const struct target *t)
 
     for (int f = 0; f < FAM_MAX; f++)
         n += series_bytes(&t->series[f]);
+    for (size_t i = 0; i < t->nufuncs; i++)
+        n += series_bytes(&t->ufuncs[i].s);
     return n;
 }
 
@@ -63,6 +66,8 @@ size_t target_series_cap_bytes(const struct target *t)
 
     for (int f = 0; f < FAM_MAX; f++)
         n += series_cap_bytes(&t->series[f]);
+    for (size_t i = 0; i < t->nufuncs; i++)
+        n += series_cap_bytes(&t->ufuncs[i].s);
     return n;
 }
 
@@ -174,8 +179,11 @@ static void target_free(struct target *t)
         sysmon_forget(t->d->sys, t->id); /* a watch that failed after taking its slot */
     if (t->heap_libc[0] && t->d->heap)
         heapmon_release(t->d->heap, t->heap_libc);
+    if (t->opts.heap_process && t->d->heap)
+        heapmon_detach_target(t->d->heap, t->id);
     for (int f = 0; f < FAM_MAX; f++)
         series_free(&t->series[f]);
+    utrace_target_free(t);
     detect_target_free(t);
     free(t->threads);
     free(t->seen);
@@ -211,7 +219,7 @@ static uint32_t watch_flags(const struct watch_opts *o)
     if (o->fam[FAM_SYSCALL])
         flags |= OSD_W_SYSCALL;
     if (o->fam[FAM_HEAP])
-        flags |= OSD_W_HEAP;
+        flags |= OSD_W_HEAP | (o->heap_process ? OSD_W_HEAP_PROC : 0);
     return flags;
 }
 
@@ -252,11 +260,20 @@ static int target_new(struct daemon *d, const struct watch_opts *o, pid_t libc_p
             err = err == -ENOENT ? -ENOEXEC : err;
             goto err_free;
         }
-        if (heapmon_use(d->heap, libc)) {
-            err = -EIO;
-            goto err_free;
+        if (o->heap_process) {
+            /* members found later are attached as they are sampled (collect.c); an empty
+             * cgroup target gives the daemon's own pid here, which is not probed */
+            if (libc_pid != getpid() && heapmon_attach_pid(d->heap, (uint32_t)libc_pid, t->id)) {
+                err = -EIO;
+                goto err_free;
+            }
+        } else {
+            if (heapmon_use(d->heap, libc)) {
+                err = -EIO;
+                goto err_free;
+            }
+            memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
         }
-        memcpy(t->heap_libc, libc, sizeof(libc)); /* released by target_free */
     }
     *out = t;
     return 0;
@@ -425,6 +442,7 @@ void target_unwatch(struct target *t)
 
     if (t->opts.fam[FAM_HEAP])
         heap_forget_members(t);
+    utrace_target_gone(t);
     if (t->opts.fam[FAM_HEAP] && t->opts.threads && d->heap)
         heapmon_forget_threads(d->heap, t->id);
     target_cgroup_gone(t); /* before the members go, so none joins again meanwhile */

@@ -16,10 +16,12 @@
 #include "series.h"
 
 struct daemon;
+struct ufunc;
 
 struct watch_opts {
     bool fam[FAM_MAX]; /* families collected */
     bool children, threads;
+    bool heap_process; /* heap_scope "process": probes per member process, not on the shared libc */
     int interval_ms;
     struct detect_opts detect;
     uid_t uid; /* the client asking; non-root may only watch its own processes */
@@ -101,6 +103,9 @@ struct target {
     char heap_libc[256];      /* the libc whose probes this target holds ("" if none) */
     struct heap_val heap_bank; /* counters of member processes that are gone */
     struct heap_val heap_prev; /* cumulative (bank included) at the previous tick */
+
+    struct ufunc *ufuncs;     /* traced user functions and their series (utrace.c) */
+    size_t nufuncs;
 
     bool have_last;
     double last_time;

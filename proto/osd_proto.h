@@ -21,7 +21,7 @@
 #define OSD_M_SUBSCRIBE "subscribe"
 #define OSD_M_SYSCALLS "syscalls"
 #define OSD_M_TRACE "trace"
-#define OSD_N_TRACE "trace"           /* notification: one syscall enter/exit */
+#define OSD_N_TRACE "trace"           /* notification: one syscall enter/exit, or user-function enter/return */
 #define OSD_N_TRACE_DROPPED "trace.dropped"
 #define OSD_M_CONFIG_GET "config.get"
 #define OSD_M_CONFIG_RELOAD "config.reload"
@@ -33,6 +33,7 @@
 #define OSD_METRIC_NET "net"
 #define OSD_METRIC_SYSCALL "syscall"
 #define OSD_METRIC_HEAP "heap"
+#define OSD_METRIC_FUNC "func" /* per traced user function; with "function" */
 
 /* JSON-RPC 2.0 standard errors */
 #define OSD_E_PARSE (-32700)

@@ -297,10 +297,26 @@ class Daemon:
             self.proc.wait()
         self.stopped = True
 
+    def drain_probes(self, timeout=60.0):
+        """Waits until no uprobe is still being detached (status.heap.retiring,
+        status.uprobe.detaching): the kernel takes ~0.1-0.2 s per uprobe, the daemon does it
+        on a worker thread and a stop waits for it; the stop timing below is the daemon's
+        own, not that backlog's. Best effort: a daemon that no longer answers is left to stop."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                st = self.call("status")
+            except Exception:
+                return
+            if not (st.get("heap") or {}).get("retiring") and not (st.get("uprobe") or {}).get("detaching"):
+                return
+            time.sleep(0.1)
+
     def stop(self, tc):
         """SIGTERM; asserts exit 0 within a few seconds, a clean stderr, no BPF left behind."""
         if self.stopped:
             return
+        self.drain_probes()
         self.stopped = True
         if self.client:
             self.client.close()

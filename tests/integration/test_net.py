@@ -8,6 +8,7 @@ import io
 import os
 import signal
 import subprocess
+import time
 
 import osdtest
 from osdtest import OsdTestCase, report, wait_until
@@ -65,8 +66,12 @@ class Net(OsdTestCase):
         self.assertEqual((parent["tcp_tx"], child["tcp_rx"], child["tcp_tx"], parent["tcp_rx"], parent["udp_tx"]),
                          (BYTES, BYTES, REPLY, REPLY, UDP), f"net_pair did not move what it was asked to: "
                          f"{w.output()}")
-        wait_until(lambda: [t for t in d.call("list")["targets"] if t["pid"] == w.pid and t["state"] == "exited"],
-                   10, "the target to be reported exited")
+        wait_until(lambda: [t for t in d.call("list")["targets"] if t["pid"] == w.pid and t["state"] == "exited"
+                            and t["members"] == 0],
+                   10, "the target to be reported exited with no member left")
+        # a member's last point comes at the tick that reaps it: let that tick pass, so the
+        # RPC and osdctl reads below see the same, final series
+        time.sleep(3 * INTERVAL_MS / 1000)
 
         res = d.call("series", {"pid": w.pid, "metric": "net"})
         self.assertEqual(res["columns"], COLUMNS, "net series columns")

@@ -358,7 +358,7 @@ static void test_series(void)
 
     usage_error(ARGV("osdctl", "series"), "series: missing PID", "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "--metric", "disk"),
-                "--metric must be cpu, mem, net, syscall, heap or all, got 'disk'", "osdctl series --help");
+                "--metric must be cpu, mem, net, syscall, heap, func or all, got 'disk'", "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "--metric", "hep"), "got 'hep'", "osdctl series --help");
     usage_error(ARGV("osdctl", "series", "9", "--since", "10x"), "--since '10x' is not a duration",
                 "osdctl series --help");
@@ -437,10 +437,25 @@ static void test_trace(void)
     a = ARGV("trace", "--json", "--syscalls", "7");
     CHECK_INT(trace_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
     CHECK(o.pid == 7 && o.syscalls && o.json, "trace --json --syscalls 7");
-    usage_error(ARGV("osdctl", "trace", "42"), "trace: say what to trace: --syscalls", "osdctl trace --help");
+    usage_error(ARGV("osdctl", "trace", "42"), "trace: say what to trace: --syscalls or --uprobe BINARY:FUNCTION", "osdctl trace --help");
     usage_error(ARGV("osdctl", "trace", "--syscalls"), "trace: missing PID", "osdctl trace --help");
     usage_error(ARGV("osdctl", "trace", "0", "--syscalls"), "'0' is not a process id", "osdctl trace --help");
-    usage_error(ARGV("osdctl", "trace", "1", "--syscalls", "--uprobe"), "unknown option '--uprobe'",
+    usage_error(ARGV("osdctl", "trace", "1", "--syscalls", "--uprobe"), "option '--uprobe' needs a value",
+                "osdctl trace --help");
+    a = ARGV("trace", "42", "--uprobe", "/bin/app:search", "--enter", "n=%d arg1", "--return", "r=%d retval",
+             "--count", "10", "--duration", "2.5");
+    CHECK_INT(trace_parse(argc_of(a), a, &o, why, sizeof(why)), 0);
+    CHECK(o.uprobe && !strcmp(o.uprobe, "/bin/app:search") && !o.syscalls && o.count == 10 && o.duration == 2.5 &&
+              o.enter && !strcmp(o.enter, "n=%d arg1") && o.ret && !strcmp(o.ret, "r=%d retval"),
+          "trace --uprobe with formats, count and duration: got uprobe %s count %lld duration %g", o.uprobe,
+          o.count, o.duration);
+    usage_error(ARGV("osdctl", "trace", "1", "--syscalls", "--uprobe", "/bin/app:f"),
+                "choose one of --syscalls and --uprobe", "osdctl trace --help");
+    usage_error(ARGV("osdctl", "trace", "1", "--uprobe", "search"), "--uprobe must be BINARY:FUNCTION",
+                "osdctl trace --help");
+    usage_error(ARGV("osdctl", "trace", "1", "--syscalls", "--enter", "x"), "--enter goes with --uprobe",
+                "osdctl trace --help");
+    usage_error(ARGV("osdctl", "trace", "1", "--uprobe", "/a:b", "--count", "0"), "--count must be",
                 "osdctl trace --help");
 }
 
