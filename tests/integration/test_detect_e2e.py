@@ -24,8 +24,9 @@ class DetectEndToEnd(OsdTestCase):
         sub = d.connect()
         self.addCleanup(sub.close)
         sub.call("subscribe", {})
-        # quiet long enough for SPOT to fill its model (110 points), calibrate (CALIB) and settle
-        w = self.start_workload("bursts", "--quiet-ms", 40000, "--burst-ms", 3000, "--gap-ms", 10000,
+        # quiet long enough for SPOT to fill its model (110 points), calibrate (CALIB) and settle:
+        # 310 points are 31 s at 100 ms, with room for a loaded machine's late ticks
+        w = self.start_workload("bursts", "--quiet-ms", 50000, "--burst-ms", 3000, "--gap-ms", 10000,
                                 "--mem-mb", 256, "--tail-ms", 6000, nice=osdtest.BUSY_NICE)
         w.wait_for("quiet", timeout=10)
         t = d.call("watch", {"pid": w.pid, "interval_ms": INTERVAL_MS, "detector": "spot", "stride": STRIDE,
@@ -45,7 +46,9 @@ class DetectEndToEnd(OsdTestCase):
 
         cpu = first_after("cpu_pct", burst_t)
         mem = first_after("rss_bytes", surge_t)
-        self.assertIsNotNone(cpu, f"no cpu_pct anomaly after the burst at {burst_t:.3f}; anomalies:\n{text}")
+        det = [x["detection"] for x in d.call("list")["targets"] if x["pid"] == w.pid]
+        self.assertIsNotNone(cpu, f"no cpu_pct anomaly after the burst at {burst_t:.3f}; detection: {det}; "
+                             f"anomalies:\n{text}")
         self.assertIsNotNone(mem, f"no rss_bytes anomaly after the surge at {surge_t:.3f}; anomalies:\n{text}")
         false_alarms = [a for a in anomalies if a["start"] < burst_t - INTERVAL_MS / 1000]
         report("detect_e2e", cpu_delay_s=cpu["start"] - burst_t, mem_delay_s=mem["start"] - surge_t,
