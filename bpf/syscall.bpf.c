@@ -7,8 +7,9 @@
  * `sys_slot` (the target's slot, 0 = not counted), counts and errors go to the per-CPU
  * array `sys_cnt[slot][nr]` at every exit (exact). Latency needs the enter time: it is
  * taken for 1 call in `sample_every` per CPU (task-local storage created for that call
- * only), into the shared `sys_lat[slot][nr]` (histogram of the sampled calls, total_ns
- * scaled by the period). The slot byte of a new process is set at fork, exec and cgroup
+ * only) while handle_sys_enter is attached (user space attaches it in short windows), into
+ * the shared `sys_lat[slot][nr]` (histogram and summed latency of the sampled calls). An
+ * exit whose enter was not seen is counted without latency. The slot byte of a new process is set at fork, exec and cgroup
  * attach from `watched` (procmon's program on the same tracepoint runs first: it was
  * attached first), whose flags carry the slot (OSD_W_SLOT); user space sets it for the
  * members it adds. A tgid beyond the array (pid_max raised after start) is looked up in
@@ -82,6 +83,10 @@ struct {
 
 /* Latency of 1 call in sample_every (1: every call), set by user space at any time. */
 volatile __u32 sample_every = 1;
+/* 1 while handle_sys_enter is attached (user space attaches it only in short windows
+ * unless every call must be seen): 0 makes exits drop the storage of their last sample,
+ * so between windows a task's exits skip the storage lookup. */
+volatile __u32 lat_window = 1;
 
 /* Not per-CPU: a slot is only ever written by its own thread, at its syscall exits, so
  * plain increments are exact and the value is 1/ncpu the size. */
@@ -217,7 +222,7 @@ static __always_inline void add(struct sys_val *v, long ret, __u64 lat, int samp
     if (ret < 0 && ret > -4096)
         v->errors++;
     if (sampled) {
-        v->total_ns += lat * sample_every;
+        v->total_ns += lat; /* sampled calls only: user space scales it to count */
         v->hist[log2_bucket(lat, OSD_SYS_HIST)]++;
     }
 }
@@ -256,9 +261,9 @@ static __always_inline int sampled_lat(long nr, __u64 *lat)
         *lat = bpf_ktime_get_ns() - s->ts;
         ok = 1;
     }
-    /* sparse sampling: drop the storage so the next exits of this task skip the lookup
-     * (create + delete cost ~1 us together: worth it only when samples are rare) */
-    if (sample_every >= OSD_SYS_SAMPLE_DROP)
+    /* sparse sampling or no window: drop the storage so the next exits of this task skip
+     * the lookup (create + delete cost ~1 us together: worth it only when samples are rare) */
+    if (sample_every >= OSD_SYS_SAMPLE_DROP || !lat_window)
         bpf_task_storage_delete(&sys_start, task);
     else
         s->nr = -1;
@@ -290,7 +295,7 @@ int BPF_PROG(handle_sys_exit, struct pt_regs *regs, long ret)
             c->errors++;
     }
     if (sampled && (l = bpf_map_lookup_elem(&sys_lat, &idx))) {
-        __sync_fetch_and_add(&l->total_ns, lat * sample_every);
+        __sync_fetch_and_add(&l->total_ns, lat);
         __sync_fetch_and_add(&l->hist[log2_bucket(lat, OSD_SYS_HIST)], 1);
     }
     if (info->flags & OSD_W_THREADS)

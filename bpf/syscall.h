@@ -11,6 +11,10 @@
 #define OSD_SYS_MAX (OSD_SYS_SLOTS * OSD_SYS_NR) /* (slot, syscall) cells */
 #define OSD_SYS_SAMPLE_MAX 1024 /* latency measured for 1 call in N, N at most this */
 #define OSD_SYS_SAMPLE_DEFAULT 16 /* default N (config syscall_latency_sample) */
+#define OSD_SYS_WINDOW_DEFAULT_MS 50   /* latency timed in windows this long (config) */
+#define OSD_SYS_PERIOD_DEFAULT_MS 1000 /* one window starting every this often */
+#define OSD_SYS_PERIOD_MIN_MS 100
+#define OSD_SYS_PERIOD_MAX_MS 60000
 #define OSD_SYS_SAMPLE_DROP 32  /* from this N on, a sample's task storage is deleted at exit */
 #define OSD_SYS_THREADS_MAX 65536 /* (target, thread, syscall) triples of OSD_W_THREADS targets */
 #define OSD_SYS_HIST 32     /* log2 latency buckets: bucket b holds [2^b, 2^(b+1)) ns */
@@ -30,7 +34,7 @@ struct sys_cnt {
 };
 
 /* `sys_lat[slot * OSD_SYS_NR + nr]`, shared (atomic adds): from the sampled calls only;
- * total_ns is already scaled by the sampling period (an estimate unless it is 1). */
+ * total_ns is their summed latency (user space scales it to all calls, sysmon_total_est). */
 struct sys_lat {
     __u64 total_ns;
     __u64 hist[OSD_SYS_HIST];

@@ -36,7 +36,21 @@ struct sysmon {
     struct sys_cnt *vals;  /* ncpu values per key: the map is per-CPU */
     int ncpu;
     struct bpf_sweep threads;
+    /* latency windows: handle_sys_enter attached win_ms every period_ms (win_ms 0: always) */
+    uv_timer_t win_timer;
+    uv_work_t win_req;
+    struct bpf_link *enter_link; /* written by the worker while win_busy */
+    uint32_t win_ms, period_ms;
+    bool in_window;
+    bool win_busy;         /* a worker is attaching or detaching handle_sys_enter */
+    bool win_want;         /* what that worker was asked for */
+    int win_err;           /* its result */
+    bool closed;
+    int pending;           /* closing handles and the worker: freed when 0 after close */
 };
+
+static void enter_sync(struct sysmon *sm);
+static bool enter_wanted(const struct sysmon *sm);
 
 static int on_event(void *ctx, void *data, size_t len)
 {
@@ -118,6 +132,7 @@ int sysmon_open(uv_loop_t *loop, int watched_fd, sysmon_event_cb cb, void *arg, 
     err = bpf_map__reuse_fd(sm->skel->maps.watched, watched_fd);
     if (!err)
         err = bpf_map__set_max_entries(sm->skel->maps.sys_slot, (__u32)(sm->slot_tgids / 8));
+    bpf_program__set_autoattach(sm->skel->progs.handle_sys_enter, false);
     if (!err)
         err = syscall_bpf__load(sm->skel);
     if (err)
@@ -150,6 +165,10 @@ int sysmon_open(uv_loop_t *loop, int watched_fd, sysmon_event_cb cb, void *arg, 
         goto err_buffers;
     sm->poll.data = sm;
     uv_poll_start(&sm->poll, UV_READABLE, on_readable);
+    uv_timer_init(loop, &sm->win_timer);
+    sm->win_timer.data = sm;
+    sm->win_req.data = sm;
+    sm->skel->data->lat_window = 0;
     *out = sm;
     return 0;
 err_buffers:
@@ -162,14 +181,21 @@ err_free:
     return err;
 }
 
-static void on_poll_closed(uv_handle_t *h)
+/* The last of the closing handles and the worker frees everything. */
+static void release(struct sysmon *sm)
 {
-    struct sysmon *sm = h->data;
-
+    if (--sm->pending)
+        return;
+    bpf_link__destroy(sm->enter_link);
     ring_buffer__free(sm->rb);
     syscall_bpf__destroy(sm->skel);
     free_buffers(sm);
     free(sm);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    release(h->data);
 }
 
 void sysmon_close(struct sysmon *sm)
@@ -177,7 +203,125 @@ void sysmon_close(struct sysmon *sm)
     if (!sm)
         return;
     syscall_bpf__detach(sm->skel);
-    uv_close((uv_handle_t *)&sm->poll, on_poll_closed);
+    sm->closed = true;
+    sm->pending = 2 + sm->win_busy;
+    uv_close((uv_handle_t *)&sm->poll, on_handle_closed);
+    uv_close((uv_handle_t *)&sm->win_timer, on_handle_closed);
+}
+
+/* Attaching a tp_btf link sleeps ~13 ms in the kernel here (detaching ~0.1 ms; see
+ * PERFORMANCE.md): a worker does both so the loop never waits (but for a trace start). */
+static void enter_run(uv_work_t *req)
+{
+    struct sysmon *sm = req->data;
+
+    sm->win_err = 0;
+    if (sm->win_want && !sm->enter_link) {
+        sm->enter_link = bpf_program__attach(sm->skel->progs.handle_sys_enter);
+        if (!sm->enter_link)
+            sm->win_err = -errno;
+    } else if (!sm->win_want && sm->enter_link) {
+        bpf_link__destroy(sm->enter_link);
+        sm->enter_link = NULL;
+    }
+}
+
+static void enter_done(uv_work_t *req, int status)
+{
+    struct sysmon *sm = req->data;
+
+    (void)status;
+    sm->win_busy = false;
+    if (sm->closed) {
+        release(sm);
+        return;
+    }
+    if (sm->win_err)
+        log_warn("syscalls: cannot attach the enter program: %s", strerror(-sm->win_err));
+    sm->skel->data->lat_window = sm->enter_link != NULL;
+    if (!sm->win_err)
+        enter_sync(sm); /* wishes changed meanwhile */
+}
+
+static bool tracing(const struct sysmon *sm)
+{
+    for (uint32_t slot = 1; slot < OSD_SYS_SLOTS; slot++)
+        if (sm->slot_target[slot] && (sm->slot_flags[slot] & OSD_W_TRACE))
+            return true;
+    return false;
+}
+
+/* handle_sys_enter is needed in a window, always while a target is traced (the stream
+ * has every enter), with latency of every call asked, or with windows off. */
+static bool enter_wanted(const struct sysmon *sm)
+{
+    return sm->users > 0 && (sm->in_window || !sm->win_ms || sm->skel->data->sample_every == 1 || tracing(sm));
+}
+
+static void enter_run_now(struct sysmon *sm)
+{
+    sm->win_want = enter_wanted(sm);
+    enter_run(&sm->win_req);
+    if (sm->win_err)
+        log_warn("syscalls: cannot attach the enter program: %s", strerror(-sm->win_err));
+    sm->skel->data->lat_window = sm->enter_link != NULL;
+}
+
+static void enter_sync(struct sysmon *sm)
+{
+    bool want = enter_wanted(sm);
+
+    if (sm->win_busy || sm->closed || want == (sm->enter_link != NULL))
+        return;
+    if (want && tracing(sm)) {
+        /* a trace starting between windows must see its first enters: attached on the
+         * loop, once per trace start (~13 ms) */
+        enter_run_now(sm);
+        return;
+    }
+    if (!want)
+        sm->skel->data->lat_window = 0; /* exits stop keeping storage before the detach */
+    sm->win_want = want;
+    if (uv_queue_work(sm->poll.loop, &sm->win_req, enter_run, enter_done)) {
+        enter_run_now(sm); /* no worker: on the loop after all */
+        return;
+    }
+    sm->win_busy = true;
+}
+
+static void on_window(uv_timer_t *h)
+{
+    struct sysmon *sm = h->data;
+
+    sm->in_window = !sm->in_window;
+    uv_timer_start(&sm->win_timer, on_window, sm->in_window ? sm->win_ms : sm->period_ms - sm->win_ms, 0);
+    enter_sync(sm);
+}
+
+/* Windows run while some target counts and windows are on; the first opens at once. */
+static void window_sync(struct sysmon *sm)
+{
+    bool run = sm->users > 0 && sm->win_ms;
+
+    if (run && !uv_is_active((uv_handle_t *)&sm->win_timer)) {
+        sm->in_window = true;
+        uv_timer_start(&sm->win_timer, on_window, sm->win_ms, 0);
+    } else if (!run) {
+        uv_timer_stop(&sm->win_timer);
+        sm->in_window = false;
+    }
+    enter_sync(sm);
+}
+
+void sysmon_set_window(struct sysmon *sm, uint32_t win_ms, uint32_t period_ms)
+{
+    if (win_ms >= period_ms)
+        win_ms = 0;
+    if (win_ms != sm->win_ms || period_ms != sm->period_ms)
+        uv_timer_stop(&sm->win_timer); /* restarted with the new lengths */
+    sm->win_ms = win_ms;
+    sm->period_ms = period_ms;
+    window_sync(sm);
 }
 
 int sysmon_use(struct sysmon *sm, int delta)
@@ -193,6 +337,7 @@ int sysmon_use(struct sysmon *sm, int delta)
     } else if (delta < 0 && sm->users > 0 && --sm->users == 0) {
         syscall_bpf__detach(sm->skel);
     }
+    window_sync(sm);
     return err;
 }
 
@@ -251,9 +396,9 @@ static int sweep_read(struct sysmon *sm)
             e->v.count = count;
             e->v.errors = errors;
             /* written by the kernel meanwhile: a torn pair of words is one sample off */
-            e->v.total_ns = __atomic_load_n(&l->total_ns, __ATOMIC_RELAXED);
             for (int b = 0; b < OSD_SYS_HIST; b++)
                 e->v.hist[b] = __atomic_load_n(&l->hist[b], __ATOMIC_RELAXED);
+            e->v.total_ns = sysmon_total_est(__atomic_load_n(&l->total_ns, __ATOMIC_RELAXED), count, e->v.hist);
             n++;
         }
     }
@@ -355,6 +500,7 @@ int sysmon_slot_get(struct sysmon *sm, uint32_t target_id, uint32_t flags, uint3
     }
     sm->swept = 0;
     *slot_out = slot;
+    enter_sync(sm);
     return 0;
 }
 
@@ -373,6 +519,7 @@ int sysmon_slot_flags(struct sysmon *sm, uint32_t target_id, uint32_t set, uint3
     if (!slot)
         return -ENOENT;
     sm->slot_flags[slot] = (sm->slot_flags[slot] | set) & ~clear;
+    enter_sync(sm);
     return slot_info_set(sm, slot);
 }
 
@@ -405,6 +552,7 @@ size_t sysmon_pid_cover(const struct sysmon *sm)
 void sysmon_set_sample(struct sysmon *sm, uint32_t every)
 {
     sm->skel->data->sample_every = every ? every : 1;
+    enter_sync(sm);
 }
 
 uint32_t sysmon_sample(const struct sysmon *sm)
@@ -424,6 +572,7 @@ void sysmon_slot_put(struct sysmon *sm, uint32_t target_id)
     slot_clear_members(sm, slot);
     sm->slot_target[slot] = 0;
     sm->swept = 0;
+    enter_sync(sm);
 }
 
 int sysmon_copy(struct sysmon *sm, uint32_t target_id, struct sysmon_entry **out, size_t *n)
@@ -472,6 +621,15 @@ uint64_t sysmon_counter(struct sysmon *sm, enum osd_sys_counter idx)
             sum += vals[c];
     free(vals);
     return sum;
+}
+
+uint64_t sysmon_total_est(uint64_t sampled_ns, uint64_t count, const __u64 *hist)
+{
+    uint64_t n = 0;
+
+    for (int b = 0; b < OSD_SYS_HIST; b++)
+        n += hist[b];
+    return n ? (uint64_t)((double)sampled_ns / (double)n * (double)count) : 0;
 }
 
 double sysmon_quantile(const __u64 *hist, double q)

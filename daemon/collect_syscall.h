@@ -4,6 +4,7 @@
  * `syscall`. */
 #ifndef OSD_COLLECT_SYSCALL_H
 #define OSD_COLLECT_SYSCALL_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,6 +49,11 @@ size_t sysmon_slots_used(const struct sysmon *sm);
 size_t sysmon_pid_cover(const struct sysmon *sm); /* tgids below this have a slot byte */
 void sysmon_set_sample(struct sysmon *sm, uint32_t every); /* latency of 1 call in every */
 uint32_t sysmon_sample(const struct sysmon *sm);
+/* Latency windows: the enter program (timestamps) attached win_ms every period_ms, unless
+ * a target is traced or every call is sampled; win_ms 0 (or >= period_ms): always. */
+void sysmon_set_window(struct sysmon *sm, uint32_t win_ms, uint32_t period_ms);
+/* Estimated time of all count calls from the summed latency of the sampled ones (hist). */
+uint64_t sysmon_total_est(uint64_t sampled_ns, uint64_t count, const __u64 *hist);
 /* Releases a target's slot: its members stop counting, its counters go with the slot. */
 void sysmon_slot_put(struct sysmon *sm, uint32_t target_id);
 /* A copy (malloc'd, sorted by nr) of a target's entries now: kept by a target that

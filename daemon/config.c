@@ -31,13 +31,15 @@ void config_defaults(struct config *c)
     c->detect.window = 128;
     c->anomaly_history = 10000;
     c->syscall_latency_sample = OSD_SYS_SAMPLE_DEFAULT;
+    c->syscall_latency_window_ms = OSD_SYS_WINDOW_DEFAULT_MS;
+    c->syscall_latency_period_ms = OSD_SYS_PERIOD_DEFAULT_MS;
 }
 
 json_t *config_json(const struct config *c)
 {
     static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
 
-    return json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:f, s:I, s:s, s:i}", "socket", c->socket,
+    return json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:f, s:I, s:s, s:i, s:i, s:i}", "socket", c->socket,
                      "state_dir", c->state_dir, "interval_ms", c->interval_ms, "ring_capacity",
                      (json_int_t)c->ring_capacity, "retention_s", c->retention_s, "max_targets", c->max_targets,
                      "max_clients", c->max_clients, "log_level", levels[c->log_level & 7], "detector",
@@ -45,7 +47,8 @@ json_t *config_json(const struct config *c)
                      (json_int_t)c->detect.stride, "detect_calib", (json_int_t)c->detect.calib, "detect_window",
                      (json_int_t)c->detect.window, "detect_q", c->detect.q, "anomaly_history",
                      (json_int_t)c->anomaly_history, "heap_scope", c->heap_process ? "process" : "tree",
-                     "syscall_latency_sample", c->syscall_latency_sample);
+                     "syscall_latency_sample", c->syscall_latency_sample, "syscall_latency_window_ms",
+                     c->syscall_latency_window_ms, "syscall_latency_period_ms", c->syscall_latency_period_ms);
 }
 
 static int get_real(json_t *v, const char *key, double lo, double hi, double *out, char *err, size_t errlen)
@@ -164,6 +167,12 @@ int config_parse(struct config *c, const char *text, char *err, size_t errlen)
         } else if (!strcmp(key, "syscall_latency_sample")) {
             ret = get_int(v, key, 1, OSD_SYS_SAMPLE_MAX, &x, err, errlen);
             n.syscall_latency_sample = (int)x;
+        } else if (!strcmp(key, "syscall_latency_window_ms")) {
+            ret = get_int(v, key, 0, OSD_SYS_PERIOD_MAX_MS, &x, err, errlen);
+            n.syscall_latency_window_ms = (int)x;
+        } else if (!strcmp(key, "syscall_latency_period_ms")) {
+            ret = get_int(v, key, OSD_SYS_PERIOD_MIN_MS, OSD_SYS_PERIOD_MAX_MS, &x, err, errlen);
+            n.syscall_latency_period_ms = (int)x;
         } else if (!strcmp(key, "log_level")) {
             int lvl = json_is_string(v) ? log_parse_level(json_string_value(v)) : -EINVAL;
             if (lvl < 0) {
@@ -177,6 +186,14 @@ int config_parse(struct config *c, const char *text, char *err, size_t errlen)
         }
         if (ret)
             goto out;
+    }
+    if (n.syscall_latency_window_ms >= n.syscall_latency_period_ms) {
+        snprintf(err, errlen,
+                 "key 'syscall_latency_window_ms' (%d) must be less than 'syscall_latency_period_ms' (%d), "
+                 "or 0 to time syscalls at any moment",
+                 n.syscall_latency_window_ms, n.syscall_latency_period_ms);
+        ret = -EINVAL;
+        goto out;
     }
     *c = n;
 out:

@@ -20,6 +20,8 @@ struct config {
     struct detect_opts detect; /* defaults of new targets */
     size_t anomaly_history;    /* anomalies kept in memory (the log keeps all) */
     int syscall_latency_sample; /* syscall latency measured for 1 call in N (1: every call) */
+    int syscall_latency_window_ms; /* ... only in windows this long (0: at any moment) */
+    int syscall_latency_period_ms; /* ... one window starting every this often */
     bool heap_process;         /* default heap_scope of new targets: "process" (else "tree") */
 };
 

@@ -97,8 +97,11 @@ int daemon_reload(struct daemon *d, char *err, size_t errlen)
     d->cfg = n;
     snprintf(d->config_path, sizeof(d->config_path), "%s", path);
     log_set_level(d->cfg.log_level);
-    if (d->sys)
+    if (d->sys) {
         sysmon_set_sample(d->sys, (uint32_t)d->cfg.syscall_latency_sample);
+        sysmon_set_window(d->sys, (uint32_t)d->cfg.syscall_latency_window_ms,
+                          (uint32_t)d->cfg.syscall_latency_period_ms);
+    }
     log_info("configuration reloaded%s%s; %d targets kept", path[0] ? " from " : " (embedded defaults)", path,
              d->ntargets);
     return 0;
@@ -140,6 +143,8 @@ int daemon_load_families(struct daemon *d, const bool *fam)
             ret = -ENOTSUP;
         } else {
             sysmon_set_sample(d->sys, (uint32_t)d->cfg.syscall_latency_sample);
+            sysmon_set_window(d->sys, (uint32_t)d->cfg.syscall_latency_window_ms,
+                              (uint32_t)d->cfg.syscall_latency_period_ms);
             trace_start_drop_reports(d);
             loaded = 1;
         }

@@ -73,7 +73,7 @@ static void fill_sys(struct target *t, struct thread_stat *cur, size_t m, int64_
             continue;
         th->sys.count += v->count;
         th->sys.errors += v->errors;
-        th->sys.total_ns += v->total_ns;
+        th->sys.total_ns += sysmon_total_est(v->total_ns, v->count, v->hist);
         for (int b = 0; b < OSD_SYS_HIST; b++)
             th->sys.hist[b] += v->hist[b];
     }

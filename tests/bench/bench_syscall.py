@@ -8,12 +8,14 @@ With --threads, two more modes: counting with `cpu: true` (which `threads` needs
 same with `threads: true` (per-thread syscall slots beside the per-target ones); their
 difference is what the per-thread view adds per syscall. With --sample N,M..., counting
 once more per N with the daemon's `syscall_latency_sample` set to N (latency measured for 1
-call in N) through its configuration file and `config.reload`; the other modes run with the
-default.
+call in N) through its configuration file and `config.reload`; with --window W:P,...,
+counting once more per W:P with `syscall_latency_window_ms` W and `syscall_latency_period_ms`
+P (W 0: latency timed at any moment, the enter program always attached); the other modes
+run with the defaults.
 
 usage (as root): OSDETD_BIN=build/daemon/osdetd python3 tests/bench/bench_syscall.py \\
                      --loop build/tests/bench/syscall_loop [--floor build/tests/bench/tp_floor] \\
-                     [--calls 2000000] [--rounds 5] [--threads] [--sample 1,16]"""
+                     [--calls 2000000] [--rounds 5] [--threads] [--sample 1,16] [--window 0:1000]"""
 import argparse
 import json
 import os
@@ -30,10 +32,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from osdtest import Daemon  # noqa: E402
 
 
-def set_sample(d, conf, n):
-    """Latency sampling of the daemon for the next run (None: the default)."""
+def set_config(d, conf, mode):
+    """Latency sampling or windows of the daemon for the next run (defaults unless mode says)."""
+    c = {}
+    if mode.startswith("count_s"):
+        c["syscall_latency_sample"] = int(mode[len("count_s"):])
+    elif mode.startswith("count_w"):
+        w, p = mode[len("count_w"):].split("_")
+        c = {"syscall_latency_window_ms": int(w), "syscall_latency_period_ms": int(p)}
     with open(conf, "w") as f:
-        json.dump({} if n is None else {"syscall_latency_sample": n}, f)
+        json.dump(c, f)
     d.call("config.reload")
 
 
@@ -87,15 +95,17 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", action="store_true", help="also time counting with cpu, and with threads: true")
     ap.add_argument("--sample", help="comma-separated N: also count with latency of 1 call in N")
+    ap.add_argument("--window", help="comma-separated W:P: also count with latency windows of W ms every P ms")
     a = ap.parse_args()
     samples = [int(x) for x in a.sample.split(",")] if a.sample else []
+    windows = [x.replace(":", "_") for x in a.window.split(",")] if a.window else []
     conf = os.path.join(tempfile.mkdtemp(prefix="osdbench-"), "osdetd.conf")
     with open(conf, "w") as f:
         f.write("{}")
     d = Daemon(extra_args=("--config", conf))
     try:
         # trace last: the daemon drains its backlog of events while the next run starts
-        modes = ["unwatched", "count"] + [f"count_s{n}" for n in samples]
+        modes = ["unwatched", "count"] + [f"count_s{n}" for n in samples] + [f"count_w{w}" for w in windows]
         modes += ["count_cpu", "count_threads"] if a.threads else []
         if a.floor:
             modes += ["floor_exit", "floor_both"]
@@ -103,9 +113,10 @@ def main():
         res = {m: [] for m in modes}
         for _ in range(a.rounds):
             for m in res:
-                if samples:
-                    set_sample(d, conf, int(m[len("count_s"):]) if m.startswith("count_s") else None)
-                res[m].append(run_once(d, a.loop, a.calls, "count" if m.startswith("count_s") else m, a.floor))
+                if samples or windows:
+                    set_config(d, conf, m)
+                res[m].append(run_once(d, a.loop, a.calls, "count" if m.startswith("count_") and m[6] in "sw"
+                                       else m, a.floor))
         st = d.call("status")["syscall"]
     finally:
         d.stop(unittest.TestCase())  # Daemon.stop() asserts through a TestCase
@@ -116,6 +127,8 @@ def main():
     print(f"added_by_counting: {med['count'] - med['unwatched']:.1f} ns/call")
     for n in samples:
         print(f"added_by_counting_sample_{n}: {med[f'count_s{n}'] - med['unwatched']:.1f} ns/call")
+    for w in windows:
+        print(f"added_by_counting_window_{w}: {med[f'count_w{w}'] - med['unwatched']:.1f} ns/call")
     print(f"added_by_tracing: {med['trace'] - med['unwatched']:.1f} ns/call")
     for m in ("floor_exit", "floor_both"):
         if m in med:

@@ -3,11 +3,15 @@ before its loop, makes exactly N getppid() calls and N open() calls that fail wi
 `syscalls` method must count exactly those, the `syscall` series must hold at least 2N calls
 and N errors, and `osdctl trace PID --syscalls` must show a short run's syscalls in order
 (each exit after its enter, times never going back, the errno of the failures), as JSON and
-as text, without timing out while it waits. status.syscall reports trace drops."""
+as text, without timing out while it waits. status.syscall reports trace drops. With the
+default latency windows, a busy loop watched for a few seconds still gets latency
+percentiles, the enter program is attached only part of the time, and all the time while
+the target is traced."""
 import json
 import os
 import re
 import signal
+import tempfile
 import subprocess
 import threading
 import time
@@ -82,7 +86,14 @@ class Syscall(OsdTestCase):
         return w
 
     def test_counts(self):
-        d = self.start_daemon(interval_ms=INTERVAL_MS)
+        # windows off: the short loop's calls are timed whenever they run (test_latency_windows
+        # covers the default windows)
+        tmp = tempfile.TemporaryDirectory(prefix="osdit-conf-")
+        self.addCleanup(tmp.cleanup)
+        conf = os.path.join(tmp.name, "osdetd.conf")
+        with open(conf, "w") as f:
+            json.dump({"syscall_latency_window_ms": 0}, f)
+        d = self.start_daemon(interval_ms=INTERVAL_MS, extra_args=["--config", conf])
         w = self.watch_before_start(d, "--getppid", N, "--fail-open", N, "--linger-ms", 3000)
         os.kill(w.pid, signal.SIGUSR1)
         done = w.wait_for("done", timeout=30)
@@ -142,6 +153,60 @@ class Syscall(OsdTestCase):
         self.assertAlmostEqual(busiest["rate"], busiest["calls"] * 1000 / INTERVAL_MS,
                                delta=0.2 * busiest["rate"] + 1,
                                msg=f"rate is calls per second of the interval: {busiest}")
+
+    def enter_links(self, d, seconds):
+        """How many BPF links the daemon holds, probed every few ms for seconds: the enter
+        program's link comes and goes with the latency windows."""
+        seen = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            seen.append(len(osdtest.bpf_fds_of(d.pid)[1]))
+            time.sleep(0.002)
+        return seen
+
+    def test_latency_windows(self):
+        d = self.start_daemon(interval_ms=INTERVAL_MS)
+        cfg = d.call("config.get")["config"]
+        self.assertEqual((cfg.get("syscall_latency_window_ms"), cfg.get("syscall_latency_period_ms")), (50, 1000),
+                         f"default latency windows: expected 50 ms every 1000 ms, got {cfg}")
+        w = self.start_workload("syscalls", "--getppid", 10 ** 10, "--fail-open", 0, "--max-s", 30)
+        w.wait_for("start", timeout=10)
+        d.call("watch", {"pid": w.pid, "syscall": True, "interval_ms": INTERVAL_MS, "detector": "none"})
+        seen = self.enter_links(d, 3.2)
+        lo, hi = min(seen), max(seen)
+        in_window = sum(x == hi for x in seen) / len(seen)
+        report("syscall_latency_windows", probes=len(seen), enter_attached_pct=round(100 * in_window, 1))
+        self.assertEqual(hi - lo, 1, f"the enter link should come and go with the windows: link counts seen "
+                         f"{sorted(set(seen))}")
+        self.assertLess(in_window, 0.5, f"windows of 50 ms every 1000 ms: the enter link was attached in "
+                        f"{100 * in_window:.0f} % of {len(seen)} probes, expected about 5 %")
+        g = {s["name"]: s for s in d.call("syscalls", {"pid": w.pid})["syscalls"]}.get("getppid", {})
+        report("syscall_windowed_latency", count=g.get("count"), p50_ns=g.get("p50_ns"), p99_ns=g.get("p99_ns"),
+               avg_ns=g.get("avg_ns"))
+        self.assertGreater(g.get("count", 0), 100000, f"a busy getppid loop for 3 s: {g}")
+        self.assertGreater(g["p50_ns"], 0, f"p50_ns of a busy loop watched 3 s with latency windows: {g}")
+        self.assertGreaterEqual(g["p99_ns"], g["p50_ns"], f"p99 below p50: {g}")
+        self.assertTrue(0 < g["avg_ns"] < 1e6, f"avg_ns (sampled mean) of getppid: expected in (0, 1 ms), got {g}")
+        pts = d.series(w.pid, "syscall")
+        timed = [p for p in pts if p["p50_ns"] > 0]
+        report("syscall_windowed_series", points=len(pts), with_latency=len(timed))
+        self.assertGreaterEqual(len(timed), 2, f"3 s of windows every 1 s: expected at least 2 series points "
+                                f"with p50_ns > 0, got {len(timed)} of {len(pts)}: {pts}")
+
+        # a trace needs every enter: the link stays while any target is traced (a quiet one
+        # here: a client cannot keep up with the busy loop's stream and is dropped)
+        q = self.start_workload("syscalls", "--getppid", 1, "--fail-open", 0, "--start-delay-ms", 30000)
+        q.wait_for("ready", timeout=10)
+        d.call("watch", {"pid": q.pid, "syscall": True, "interval_ms": INTERVAL_MS, "detector": "none"})
+        tr = Trace(self, d, q.pid, "--json")
+        wait_until(lambda: d.call("status").get("syscall", {}).get("tracing", 0) >= 1, 10,
+                   "status.syscall.tracing to count the trace")
+        wait_until(lambda: len(osdtest.bpf_fds_of(d.pid)[1]) == hi, 5, "the enter link attached for the trace")
+        traced = self.enter_links(d, 1.5)
+        self.assertEqual(set(traced), {hi}, f"while tracing the enter link must stay attached: link counts "
+                         f"{sorted(set(traced))}, expected only {hi}")
+        rc, err = tr.stop()
+        self.assertEqual(rc, 0, f"osdctl trace after SIGINT: expected exit 0, got {rc}; stderr:\n{err}")
 
     def test_trace_order(self):
         d = self.start_daemon(interval_ms=INTERVAL_MS)

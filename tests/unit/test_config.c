@@ -44,6 +44,25 @@ int main(void)
     expect_bad("{\"interval_ms\": 200, \"colour\": 1}", "unknown key 'colour'");
     expect_bad("{\"log_level\": \"loud\"}", "'log_level'");
     expect_bad("[1,2]", "JSON object");
+
+    /* syscall latency windows: defaults, bounds, and the window shorter than its period */
+    config_defaults(&c);
+    CHECK_INT(c.syscall_latency_window_ms, 50);
+    CHECK_INT(c.syscall_latency_period_ms, 1000);
+    CHECK_INT(config_parse(&c, "{\"syscall_latency_window_ms\": 0}", err, sizeof(err)), 0);
+    CHECK_INT(c.syscall_latency_window_ms, 0); /* 0: timed at any moment */
+    CHECK_INT(config_parse(&c, "{\"syscall_latency_window_ms\": 200, \"syscall_latency_period_ms\": 400}", err,
+                           sizeof(err)),
+              0);
+    CHECK_INT(c.syscall_latency_window_ms, 200);
+    CHECK_INT(c.syscall_latency_period_ms, 400);
+    expect_bad("{\"syscall_latency_window_ms\": -1}", "'syscall_latency_window_ms' must be between 0 and 60000, got -1");
+    expect_bad("{\"syscall_latency_period_ms\": 50}", "'syscall_latency_period_ms' must be between 100 and 60000, got 50");
+    expect_bad("{\"syscall_latency_window_ms\": 1.5}", "'syscall_latency_window_ms' must be an integer");
+    expect_bad("{\"syscall_latency_window_ms\": 1000}",
+               "'syscall_latency_window_ms' (1000) must be less than 'syscall_latency_period_ms' (1000)");
+    expect_bad("{\"syscall_latency_window_ms\": 300, \"syscall_latency_period_ms\": 200}",
+               "'syscall_latency_window_ms' (300) must be less than 'syscall_latency_period_ms' (200)");
     expect_bad("{\"interval_ms\": 200,", "line 1");
 
     fd = mkstemp(path);
