@@ -215,6 +215,13 @@ class Daemon:
         self.state_dir = os.path.join(self.tmpdir, "state")
         self.stderr_path = os.path.join(self.tmpdir, "stderr.log")
         args = [OSDETD_BIN, "--socket", self.socket, "--state-dir", self.state_dir]
+        if "--config" not in extra_args:
+            # an empty configuration of its own: never /etc/osdetd/osdetd.conf, which the
+            # .deb test installs for a while (and an administrator might have)
+            conf = os.path.join(self.tmpdir, "osdetd.conf")
+            with open(conf, "w") as f:
+                f.write("{}\n")
+            args += ["--config", conf]
         if interval_ms:
             args += ["--interval", str(interval_ms)]
         if no_bpf:
