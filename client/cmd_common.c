@@ -105,6 +105,20 @@ double json_path_num(const json_t *obj, const char *path)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+const char *cmd_cell(char *buf, size_t n, const json_t *obj, const char *path, const char *absent,
+                     void (*fmt)(char *, size_t, double))
+{
+    double v = json_path_num(obj, path);
+
+    if (isnan(v))
+        snprintf(buf, n, "%s", absent);
+    else if (fmt)
+        fmt(buf, n, v);
+    else
+        snprintf(buf, n, "%.0f", v);
+    return buf;
+}
+
 const char *json_path_str(const json_t *obj, const char *path, const char *fallback)
 {
     const json_t *v = json_path(obj, path);

@@ -61,11 +61,7 @@ static int list_add(struct table *t, const json_t *tg, void *arg)
         snprintf(cpu, sizeof(cpu), "-");
     else
         snprintf(cpu, sizeof(cpu), "%.1f%%", v);
-    v = json_path_num(tg, "last.rss_bytes");
-    if (isnan(v))
-        snprintf(rss, sizeof(rss), "-");
-    else
-        fmt_bytes(rss, sizeof(rss), v);
+    cmd_cell(rss, sizeof(rss), tg, "last.rss_bytes", "-", fmt_bytes);
     v = json_path_num(tg, "options.interval_ms");
     if (isnan(v))
         snprintf(iv, sizeof(iv), "-");

@@ -7,27 +7,15 @@
 #include "help.h"
 #include "osd_proto.h"
 
-/* A number at path as "%.0f", or "?" when the daemon did not send it. */
+/* A number at path as "%.0f" (bytes: "10.0 MiB"), or "?" when the daemon did not send it. */
 static const char *num(char *buf, size_t n, const json_t *o, const char *path)
 {
-    double v = json_path_num(o, path);
-
-    if (isnan(v))
-        snprintf(buf, n, "?");
-    else
-        snprintf(buf, n, "%.0f", v);
-    return buf;
+    return cmd_cell(buf, n, o, path, "?", NULL);
 }
 
 static const char *bytes(char *buf, size_t n, const json_t *o, const char *path)
 {
-    double v = json_path_num(o, path);
-
-    if (isnan(v))
-        snprintf(buf, n, "?");
-    else
-        fmt_bytes(buf, n, v);
-    return buf;
+    return cmd_cell(buf, n, o, path, "?", fmt_bytes);
 }
 
 static int has(const json_t *o, const char *path)

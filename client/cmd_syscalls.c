@@ -76,27 +76,6 @@ int syscalls_parse(int argc, char **argv, struct syscalls_opts *o, char *why, si
     return 0;
 }
 
-/* A whole number at key as "%.0f", or "-" when absent. */
-static void cell_count(char *buf, size_t n, const json_t *s, const char *key)
-{
-    double v = json_path_num(s, key);
-
-    if (isnan(v))
-        snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, "%.0f", v);
-}
-
-static void cell_nanos(char *buf, size_t n, const json_t *s, const char *key)
-{
-    double v = json_path_num(s, key);
-
-    if (isnan(v))
-        snprintf(buf, n, "-");
-    else
-        fmt_nanos(buf, n, v);
-}
-
 static int syscalls_add(struct table *t, const json_t *s, void *arg)
 {
     (void)arg;
@@ -111,12 +90,12 @@ static int syscalls_add(struct table *t, const json_t *s, void *arg)
         snprintf(nm, sizeof(nm), "syscall_%.0f", nr);
     else
         snprintf(nm, sizeof(nm), "?");
-    cell_count(count, sizeof(count), s, "count");
-    cell_count(errs, sizeof(errs), s, "errors");
-    cell_nanos(total, sizeof(total), s, "total_ns");
-    cell_nanos(avg, sizeof(avg), s, "avg_ns");
-    cell_nanos(p50, sizeof(p50), s, "p50_ns");
-    cell_nanos(p99, sizeof(p99), s, "p99_ns");
+    cmd_cell(count, sizeof(count), s, "count", "-", NULL);
+    cmd_cell(errs, sizeof(errs), s, "errors", "-", NULL);
+    cmd_cell(total, sizeof(total), s, "total_ns", "-", fmt_nanos);
+    cmd_cell(avg, sizeof(avg), s, "avg_ns", "-", fmt_nanos);
+    cmd_cell(p50, sizeof(p50), s, "p50_ns", "-", fmt_nanos);
+    cmd_cell(p99, sizeof(p99), s, "p99_ns", "-", fmt_nanos);
     return table_add(t, cells);
 }
 

@@ -79,26 +79,6 @@ struct fams {
 
 #define MAX_COLS 14
 
-static void cell_num(char *buf, size_t n, const json_t *th, const char *path)
-{
-    double v = json_path_num(th, path);
-
-    if (isnan(v))
-        snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, "%.0f", v);
-}
-
-static void cell_bytes(char *buf, size_t n, const json_t *th, const char *path)
-{
-    double v = json_path_num(th, path);
-
-    if (isnan(v))
-        snprintf(buf, n, "-");
-    else
-        fmt_bytes(buf, n, v);
-}
-
 static int threads_add(struct table *t, const json_t *th, void *arg)
 {
     const struct fams *f = arg;
@@ -107,30 +87,30 @@ static int threads_add(struct table *t, const json_t *th, void *arg)
     size_t k = 0;
     double v;
 
-    cell_num(cells[k++], sizeof(cells[0]), th, "tid");
+    cmd_cell(cells[k++], sizeof(cells[0]), th, "tid", "-", NULL);
     snprintf(cells[k++], sizeof(cells[0]), "%s", json_path_str(th, "comm", "?"));
     v = json_path_num(th, "cpu_pct");
     snprintf(cells[k++], sizeof(cells[0]), isnan(v) ? "-" : "%.1f%%", v);
     v = json_path_num(th, "oncpu_ns");
     snprintf(cells[k++], sizeof(cells[0]), isnan(v) ? "-" : "%.1f ms", v / 1e6);
-    cell_num(cells[k++], sizeof(cells[0]), th, "ctx_voluntary");
-    cell_num(cells[k++], sizeof(cells[0]), th, "ctx_involuntary");
+    cmd_cell(cells[k++], sizeof(cells[0]), th, "ctx_voluntary", "-", NULL);
+    cmd_cell(cells[k++], sizeof(cells[0]), th, "ctx_involuntary", "-", NULL);
     if (f->net) {
-        cell_bytes(cells[k++], sizeof(cells[0]), th, "net.tx_bytes");
-        cell_bytes(cells[k++], sizeof(cells[0]), th, "net.rx_bytes");
+        cmd_cell(cells[k++], sizeof(cells[0]), th, "net.tx_bytes", "-", fmt_bytes);
+        cmd_cell(cells[k++], sizeof(cells[0]), th, "net.rx_bytes", "-", fmt_bytes);
     }
     if (f->sys) {
-        cell_num(cells[k++], sizeof(cells[0]), th, "syscall.calls");
-        cell_num(cells[k++], sizeof(cells[0]), th, "syscall.errors");
+        cmd_cell(cells[k++], sizeof(cells[0]), th, "syscall.calls", "-", NULL);
+        cmd_cell(cells[k++], sizeof(cells[0]), th, "syscall.errors", "-", NULL);
         v = json_path_num(th, "syscall.p99_ns");
         /* no call in the interval: no latency to show */
         snprintf(cells[k++], sizeof(cells[0]), isnan(v) || !(json_path_num(th, "syscall.calls") > 0) ? "-" : "%.0f ns",
                  v);
     }
     if (f->heap) {
-        cell_bytes(cells[k++], sizeof(cells[0]), th, "heap.live_bytes");
-        cell_num(cells[k++], sizeof(cells[0]), th, "heap.allocs");
-        cell_num(cells[k++], sizeof(cells[0]), th, "heap.frees");
+        cmd_cell(cells[k++], sizeof(cells[0]), th, "heap.live_bytes", "-", fmt_bytes);
+        cmd_cell(cells[k++], sizeof(cells[0]), th, "heap.allocs", "-", NULL);
+        cmd_cell(cells[k++], sizeof(cells[0]), th, "heap.frees", "-", NULL);
     }
     for (size_t i = 0; i < k; i++)
         ptr[i] = cells[i];

@@ -117,6 +117,10 @@ int export_parse(int argc, char **argv, struct export_opts *o, char *why, size_t
 #include <jansson.h>
 /* Number at a dotted path ("last.cpu_pct"), or NAN when absent or not a number. */
 double json_path_num(const json_t *obj, const char *path);
+/* The number at a dotted path formatted by fmt (NULL: a whole number, "%.0f") into buf, or
+ * absent when the daemon did not send it; returns buf. */
+const char *cmd_cell(char *buf, size_t n, const json_t *obj, const char *path, const char *absent,
+                     void (*fmt)(char *, size_t, double));
 /* String at a dotted path, or fallback. */
 const char *json_path_str(const json_t *obj, const char *path, const char *fallback);
 /* A duration option ("--since 10m") of command cmd into seconds; 0, or -EINVAL with why. */
