@@ -9,6 +9,7 @@ Environment (set by integration.cmake): OSDETD_BIN, OSD_WORKLOADS, optionally
 OSDCTL_BIN, BPFTOOL and OSD_SANITIZED=1 (daemon built with ASan/UBSan: slower start).
 Python 3 standard library only.
 """
+import errno
 import json
 import os
 import shutil
@@ -450,10 +451,45 @@ def cpu_seconds(points, t0=None, t1=None):
     return total
 
 
+def mount_of(fstype):
+    """Mount points of a file system type, from /proc/self/mountinfo."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[0] == fstype:
+                found.append(left.split()[4])
+    return found
+
+
+def rmdir_retry(path):
+    """Removes a test cgroup; a process that just exited may still count for a moment."""
+    deadline = time.monotonic() + 5
+    while os.path.isdir(path):
+        try:
+            os.rmdir(path)
+        except OSError as e:
+            if e.errno != errno.EBUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class OsdTestCase(unittest.TestCase):
     """Base class: daemons and workloads started through it are stopped by it."""
 
     maxDiff = None
+
+    def run_osdctl(self, d, *args, rc=0, timeout=30):
+        """osdctl against daemon d; asserts its exit status is rc (None: any). Returns the
+        CompletedProcess (stdout, stderr as text)."""
+        if not OSDCTL_BIN:
+            self.skipTest("OSDCTL_BIN not set")
+        p = subprocess.run([OSDCTL_BIN, "--socket", d.socket, *map(str, args)], capture_output=True, text=True,
+                           timeout=timeout)
+        if rc is not None:
+            self.assertEqual(p.returncode, rc, f"osdctl {' '.join(map(str, args))}: expected exit {rc}, got "
+                             f"{p.returncode}; stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+        return p
 
     @classmethod
     def start_daemon_cls(cls, **kw):

@@ -3,7 +3,6 @@ in it, that enter it after the watch (started into it, moved into it, forked by 
 child cgroup) are members and their CPU is counted; bad paths and unit names get clear errors;
 removing the cgroup makes the target exited. Test cgroups are made under the cgroup2 mount and
 removed at the end."""
-import errno
 import os
 import subprocess
 import time
@@ -15,33 +14,10 @@ INTERVAL_MS = 200
 BUSY_NICE = str(osdtest.BUSY_NICE)
 
 
-def mount_of(fstype):
-    """Mount points of a file system type, from /proc/self/mountinfo."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[0] == fstype:
-                found.append(left.split()[4])
-    return found
-
-
-def rmdir_retry(path):
-    """Removes a test cgroup; a process that just exited may still count for a moment."""
-    deadline = time.monotonic() + 5
-    while os.path.isdir(path):
-        try:
-            os.rmdir(path)
-        except OSError as e:
-            if e.errno != errno.EBUSY or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 class Cgroup(OsdTestCase):
     @classmethod
     def setUpClass(cls):
-        mounts = mount_of("cgroup2")
+        mounts = osdtest.mount_of("cgroup2")
         if not mounts:
             raise AssertionError("no cgroup2 mount in /proc/self/mountinfo: cgroup targets cannot be tested")
         cls.cg2 = mounts[0]
@@ -49,7 +25,7 @@ class Cgroup(OsdTestCase):
     def make_cgroup(self, path):
         """mkdir; removed at clean-up, after the processes started later (cleanups run last first)."""
         os.mkdir(path)
-        self.addCleanup(rmdir_retry, path)
+        self.addCleanup(osdtest.rmdir_retry, path)
         return path
 
     def spawn(self, cgroup, name, *args):
@@ -153,8 +129,8 @@ class Cgroup(OsdTestCase):
         # the cgroup goes away once its processes are gone: the target is exited
         for p in (sleeper, loner):
             self.reap(p)
-        rmdir_retry(sub)
-        rmdir_retry(cg)
+        osdtest.rmdir_retry(sub)
+        osdtest.rmdir_retry(cg)
         t = wait_until(lambda: (self.target(d, "cgroup", cg) or {}).get("state") == "exited"
                        and self.target(d, "cgroup", cg), 10 * INTERVAL_MS / 1000 + 2, "target exited")
         self.assertIsNotNone(t["exited_at"], f"exited target: {t}")
@@ -206,7 +182,7 @@ class Cgroup(OsdTestCase):
                             "not under the cgroup2 mount")
         self.assertRpcError(lambda: d.call("watch", {"pid": sleeper.pid, "unit": unit}), osdtest.E_INVALID_PARAMS,
                             "only one of")
-        v1 = [m for m in mount_of("cgroup") if os.path.basename(m) == "cpu"]
+        v1 = [m for m in osdtest.mount_of("cgroup") if os.path.basename(m) == "cpu"]
         if v1:
             self.assertRpcError(lambda: d.call("watch", {"cgroup": v1[0]}), osdtest.E_INVALID_PARAMS, v1[0],
                                 "cgroup v1")

@@ -5,7 +5,6 @@ without --force and replaced with it; osdctl analyze accepts cpu.csv."""
 import csv
 import os
 import shutil
-import subprocess
 import tempfile
 
 import osdtest
@@ -23,10 +22,7 @@ class Export(OsdTestCase):
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
 
     def osdctl(self, d, *args, rc=0):
-        p = subprocess.run([osdtest.OSDCTL_BIN, "--socket", d.socket, *map(str, args)], capture_output=True,
-                           text=True, timeout=60)
-        self.assertEqual(p.returncode, rc, f"osdctl {' '.join(map(str, args))}: expected exit {rc}, got "
-                         f"{p.returncode}; stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
+        p = self.run_osdctl(d, *args, rc=rc, timeout=60)
         return p.stdout, p.stderr
 
     def read_csv(self, path):

@@ -7,7 +7,6 @@ import csv
 import io
 import os
 import signal
-import subprocess
 import time
 
 import osdtest
@@ -30,13 +29,7 @@ def counts(tokens):
 
 class Net(OsdTestCase):
     def osdctl(self, d, *args):
-        if not osdtest.OSDCTL_BIN:
-            self.skipTest("OSDCTL_BIN not set")
-        p = subprocess.run([osdtest.OSDCTL_BIN, "--socket", d.socket, *map(str, args)], capture_output=True,
-                           text=True, timeout=30)
-        self.assertEqual(p.returncode, 0, f"osdctl {' '.join(map(str, args))}: exit {p.returncode}; "
-                         f"stderr:\n{p.stderr}")
-        return p.stdout
+        return self.run_osdctl(d, *args).stdout
 
     def assertNear(self, got, want, what):
         err = abs(got - want) / max(want, 1)

@@ -68,11 +68,7 @@ class Syscall(OsdTestCase):
             raise AssertionError(f"OSDCTL_BIN is not an executable: {osdtest.OSDCTL_BIN!r}")
 
     def osdctl(self, d, *args):
-        p = subprocess.run([osdtest.OSDCTL_BIN, "--socket", d.socket, *map(str, args)], capture_output=True,
-                           text=True, timeout=30)
-        self.assertEqual(p.returncode, 0, f"osdctl {' '.join(map(str, args))}: exit {p.returncode}; "
-                         f"stderr:\n{p.stderr}")
-        return p.stdout
+        return self.run_osdctl(d, *args).stdout
 
     def watch_before_start(self, d, *args):
         w = self.start_workload("syscalls", *args, "--start-delay-ms", 30000)

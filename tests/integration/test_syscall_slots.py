@@ -10,11 +10,9 @@ unwatched process that gets the pid of a dead member (through ns_last_pid) befor
 daemon reaps that member is not counted for the target. A process moved into a watched
 cgroup (`cgroup.procs`) is counted exactly from its next syscall: the kernel sets its slot
 at the cgroup attach, not the daemon's next tick."""
-import errno
 import os
 import signal
 import subprocess
-import time
 
 import osdtest
 from osdtest import OsdTestCase, RpcError, report, wait_until
@@ -22,27 +20,6 @@ from osdtest import OsdTestCase, RpcError, report, wait_until
 INTERVAL_MS = 200
 N = 3000
 SLOTS = 63
-
-
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, _, right = line.partition(" - ")
-            if right.split()[0] == "cgroup2":
-                return left.split()[4]
-    raise AssertionError("no cgroup2 mount in /proc/self/mountinfo")
-
-
-def rmdir_retry(path):
-    """Removes a test cgroup; a process that just exited may still count for a moment."""
-    deadline = time.monotonic() + 5
-    while os.path.isdir(path):
-        try:
-            os.rmdir(path)
-        except OSError as e:
-            if e.errno != errno.EBUSY or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 class SyscallSlots(OsdTestCase):
@@ -120,9 +97,11 @@ class SyscallSlots(OsdTestCase):
     def test_cgroup_join(self):
         # a long interval: no tick between the join and the calls, only the kernel can count them
         d = self.start_daemon(interval_ms=5000)
-        cg = os.path.join(cgroup2_mount(), f"osdtest-sys-{os.getpid()}")
+        mounts = osdtest.mount_of("cgroup2")
+        self.assertTrue(mounts, "no cgroup2 mount in /proc/self/mountinfo")
+        cg = os.path.join(mounts[0], f"osdtest-sys-{os.getpid()}")
         os.mkdir(cg)
-        self.addCleanup(rmdir_retry, cg)
+        self.addCleanup(osdtest.rmdir_retry, cg)
         w = self.start_workload("syscalls", "--getppid", N, "--fail-open", N, "--start-delay-ms", 30000,
                                 "--linger-ms", 0)
         w.wait_for("ready", timeout=10)

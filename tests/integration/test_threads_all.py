@@ -9,7 +9,6 @@ threads have exited their slots must be reaped while the target totals stay."""
 import json
 import os
 import signal
-import subprocess
 import time
 
 import osdtest
@@ -26,13 +25,7 @@ ROLES = ("send", "recv", "sys", "alloc")
 
 class ThreadsAll(OsdTestCase):
     def osdctl(self, d, *args):
-        if not osdtest.OSDCTL_BIN:
-            self.skipTest("OSDCTL_BIN not set")
-        p = subprocess.run([osdtest.OSDCTL_BIN, "--socket", d.socket, *map(str, args)], capture_output=True,
-                           text=True, timeout=30)
-        self.assertEqual(p.returncode, 0, f"osdctl {' '.join(map(str, args))}: exit {p.returncode}; "
-                         f"stderr:\n{p.stderr}")
-        return p.stdout
+        return self.run_osdctl(d, *args).stdout
 
     def settled(self, d, pid, after):
         """The `threads` answer of a tick at least two intervals after `after` (epoch s),

@@ -35,8 +35,7 @@ class Uprobe(OsdTestCase):
             raise AssertionError(f"OSDCTL_BIN is not an executable: {osdtest.OSDCTL_BIN!r}")
 
     def osdctl(self, d, *args, timeout=30):
-        return subprocess.run([osdtest.OSDCTL_BIN, "--socket", d.socket, *map(str, args)], capture_output=True,
-                              text=True, timeout=timeout)
+        return self.run_osdctl(d, *args, rc=None, timeout=timeout)
 
     def ufunc(self, d, rounds, **kw):
         args = ["--calls", CALLS, "--rounds", rounds, "--linger-ms", 60000, "--max-s", 110]
